@@ -1,0 +1,1 @@
+"""The faces of runout: the ``runout`` command line and the Textual app."""
