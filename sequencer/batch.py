@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -33,8 +34,13 @@ _worker_cancel: Any = None
 
 
 def _initialise_worker(progress_queue: Any, cancel_event: Any) -> None:
-    """Keep the queue and event handed to this worker process."""
+    """Keep the queue and event handed to this worker process.
+
+    Ctrl+C is ignored in workers: the parent turns it into the cancel event, so
+    every worker stops at a block boundary instead of dying with a traceback.
+    """
     global _worker_progress, _worker_cancel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_progress = progress_queue
     _worker_cancel = cancel_event
 

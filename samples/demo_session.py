@@ -1,0 +1,91 @@
+"""The demo session over the demo album: what ``runout demo`` opens and renders.
+
+The session is written once; when it already exists and loads, it is kept as
+it is (it may hold the user's edits), so ``runout demo`` can be run again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from samples.demo_album import ALBUM_ARTIST, ALBUM_TITLE, DEMO_TRACKS, generate_demo_album
+from sequencer.errors import SessionError
+from sequencer.session import Album, Session, new_session
+from sequencer.store import load_session, save_session
+
+logger = logging.getLogger(__name__)
+
+#: File name of the demo session inside the demo folder.
+SESSION_NAME = "demo-session.json"
+#: Sub-folder of the demo folder that holds the generated audio.
+AUDIO_FOLDER = "audio"
+
+
+def demo_session(paths: list[Path]) -> Session:
+    """Build the demo session over the generated files (album order, 2 s pauses).
+
+    Parameters
+    ----------
+    paths
+        The demo album's files in album order.
+
+    Returns
+    -------
+    Session
+        Titles, ISRCs and album metadata filled in.
+    """
+    session = new_session(paths, title=ALBUM_TITLE, artist=ALBUM_ARTIST)
+    tracks = []
+    for track, demo in zip(session.tracks, DEMO_TRACKS, strict=True):
+        isrc = f"XXRUN26{demo.number:05d}"
+        tracks.append(track.model_copy(update={"title": demo.title, "isrc": isrc}))
+    album = Album(
+        title=ALBUM_TITLE,
+        artist=ALBUM_ARTIST,
+        label="Runout Records",
+        catalogue_number="RUN001",
+        upc_ean="4006381333931",
+        year=2026,
+    )
+    return Session.model_validate(
+        session.model_copy(update={"tracks": tuple(tracks), "album": album}).model_dump()
+    )
+
+
+def build_demo(
+    directory: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Generate the demo album into ``directory`` (once) and its session.
+
+    Parameters
+    ----------
+    directory
+        The demo folder; audio goes to ``directory/audio``.
+    progress
+        Called with (done, total) while the album is generated.
+    cancel
+        Stops the generation when set.
+
+    Returns
+    -------
+    Path
+        The session file.
+    """
+    directory = Path(directory)
+    paths = generate_demo_album(directory / AUDIO_FOLDER, progress=progress, cancel=cancel)
+    session_path = directory / SESSION_NAME
+    if session_path.exists():
+        try:
+            load_session(session_path)
+        except SessionError as error:
+            logger.warning("the demo session cannot be read (%s); writing a new one", error)
+        else:
+            return session_path
+    save_session(demo_session(paths), session_path)
+    return session_path

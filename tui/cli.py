@@ -1,0 +1,209 @@
+"""The ``runout`` command line.
+
+Every command is a thin face over the domain packages: it parses arguments,
+runs the domain job with a progress bar, and prints a table or JSON. Errors are
+one clear line on stderr (no traceback) and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from sequencer import __version__
+from sequencer.analysis import TrackAnalysis
+from sequencer.batch import analyse_sources
+from sequencer.cache import AnalysisCache
+from sequencer.errors import Cancelled, RunoutError, SessionError
+from sequencer.session import new_session
+from sequencer.store import load_session, save_session
+from tui.jobs import Report, run_with_progress
+from tui.report import analysis_json, analysis_table
+
+#: Exit status for errors the user can fix, and for a cancelled job (as after SIGINT).
+EXIT_ERROR = 1
+EXIT_CANCELLED = 130
+
+SESSION_SUFFIXES = (".json",)
+
+
+def _analyse(
+    paths: Sequence[Path], *, use_cache: bool, workers: int | None, console: Console
+) -> list[TrackAnalysis]:
+    """Analyse ``paths`` with a progress bar."""
+    cache = AnalysisCache() if use_cache else None
+
+    def job(report: Report, cancel: threading.Event) -> list[TrackAnalysis]:
+        def on_progress(done: int, total: int, finished: int, count: int) -> None:
+            report(done, total, f"analysing {finished}/{count} tracks")
+
+        return analyse_sources(
+            paths, cache=cache, workers=workers, progress=on_progress, cancel=cancel
+        )
+
+    return run_with_progress(console, "analysing", job)
+
+
+def command_analyze(arguments: argparse.Namespace, out: Console, err: Console) -> int:
+    """``runout analyze SESSION.json | AUDIO...``: the loudness table or JSON."""
+    targets = [Path(t) for t in arguments.targets]
+    titles: list[str] | None = None
+    if len(targets) == 1 and targets[0].suffix.lower() in SESSION_SUFFIXES:
+        session = load_session(targets[0])
+        tracks = session.ordered_tracks()
+        if not tracks:
+            raise SessionError(f"{targets[0]}: the session has no tracks in its running order")
+        paths = [track.path for track in tracks]
+        titles = [track.title for track in tracks]
+    else:
+        paths = targets
+    analyses = _analyse(
+        paths, use_cache=not arguments.no_cache, workers=arguments.workers, console=err
+    )
+    if arguments.json:
+        entries = [analysis_json(a, titles[i] if titles else None) for i, a in enumerate(analyses)]
+        out.file.write(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.print(analysis_table(analyses, titles))
+    return 0
+
+
+def command_new(arguments: argparse.Namespace, out: Console, err: Console) -> int:
+    """``runout new SESSION.json AUDIO...``: start a session from audio files."""
+    session_path = Path(arguments.session)
+    if session_path.suffix.lower() != ".json":
+        raise SessionError(f"{session_path}: a session file name must end in .json")
+    if session_path.exists() and not arguments.force:
+        raise SessionError(f"{session_path}: already exists; choose another name or pass --force")
+    from sequencer.audio import probe
+
+    paths = [Path(p).resolve() for p in arguments.audio]
+    for path in paths:
+        probe(path)  # refuse unreadable audio now, with its name, not later
+    title = arguments.title or session_path.stem.replace("_", " ")
+    session = new_session(paths, title=title, artist=arguments.artist)
+    save_session(session, session_path)
+    out.print(f"wrote {session_path} with {len(paths)} tracks (2 s pause between tracks)")
+    return 0
+
+
+def command_demo(arguments: argparse.Namespace, out: Console, err: Console) -> int:
+    """``runout demo [DIR]``: build the demo album and session, analyse, report."""
+    from samples.demo_session import build_demo
+
+    directory = Path(arguments.directory)
+
+    def job(report: Report, cancel: threading.Event) -> Path:
+        return build_demo(
+            directory, progress=lambda d, t: report(d, t, "making the demo album"), cancel=cancel
+        )
+
+    session_path = run_with_progress(err, "making the demo album", job)
+    session = load_session(session_path)
+    tracks = session.ordered_tracks()
+    analyses = _analyse(
+        [t.path for t in tracks],
+        use_cache=not arguments.no_cache,
+        workers=arguments.workers,
+        console=err,
+    )
+    out.print(f"[bold]{session.album.artist} — {session.album.title}[/bold]  ({session_path})")
+    out.print(analysis_table(analyses, [t.title for t in tracks]))
+    out.print(f"session: {session_path}\nnext: runout analyze {session_path} --json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``runout`` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="runout",
+        description="Album sequencing and vinyl side planning: loudness, running order, deliverables.",
+    )
+    parser.add_argument("--version", action="version", version=f"runout {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what runout is doing")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    analyze = commands.add_parser(
+        "analyze",
+        aliases=["analyse"],
+        help="measure loudness, LRA, true peak and more",
+        description="Analyse a session's tracks or audio files (BS.1770-4, EBU Tech 3341/3342).",
+    )
+    analyze.add_argument(
+        "targets", nargs="+", metavar="SESSION.json|AUDIO", help="a session file or audio files"
+    )
+    analyze.add_argument(
+        "--json", action="store_true", help="print a JSON array, one object per track"
+    )
+    _add_analysis_options(analyze)
+    analyze.set_defaults(handler=command_analyze)
+
+    new = commands.add_parser(
+        "new",
+        help="start a session from audio files",
+        description="Create a session over audio files in order.",
+    )
+    new.add_argument("session", metavar="SESSION.json")
+    new.add_argument("audio", nargs="+", metavar="AUDIO", help="source files in running order")
+    new.add_argument("--title", help="album title (default: the session file's name)")
+    new.add_argument("--artist", help="album artist")
+    new.add_argument("--force", action="store_true", help="overwrite an existing session file")
+    new.set_defaults(handler=command_new)
+
+    demo = commands.add_parser(
+        "demo",
+        help="build the demo album and session, analyse it, report",
+        description="Generate the demo album (once), its session, and run everything runout makes on it.",
+    )
+    demo.add_argument(
+        "directory", nargs="?", default="runout-demo", metavar="DIR", help="default: ./runout-demo"
+    )
+    _add_analysis_options(demo)
+    demo.set_defaults(handler=command_demo)
+    return parser
+
+
+def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by commands that analyse audio."""
+    parser.add_argument("--no-cache", action="store_true", help="analyse again even when cached")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``runout`` with ``argv`` (default: the process arguments); return the exit status."""
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if arguments.verbose else logging.WARNING, format="%(message)s"
+    )
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=160)  # tables in logs and pipes stay on one line
+    err = Console(stderr=True, highlight=False)
+    if arguments.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(arguments.handler(arguments, out, err))
+    except Cancelled as error:
+        err.print(f"runout: {error}")
+        return EXIT_CANCELLED
+    except RunoutError as error:
+        err.print(f"runout: error: {error}", markup=False)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.print("runout: interrupted")
+        return EXIT_CANCELLED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
