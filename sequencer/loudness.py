@@ -125,10 +125,15 @@ class LoudnessMeter:
     ----------
     sample_rate
         The sample rate of the audio in Hz.
+    channel_weights
+        BS.1770-4 channel weights G_i, one per channel; ``None`` weights every
+        channel 1.0 (left, right, centre). Surrounds weigh 1.41 (Table 3): the
+        product reads stereo only, the weights let the meter pass 5.0 test cases.
     """
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, channel_weights: tuple[float, ...] | None = None) -> None:
         self.sample_rate = sample_rate
+        self.channel_weights = channel_weights
         self.hop = max(1, round(sample_rate / 10))
         self.bin = _bin_size(self.hop)
         self.bins_per_hop = self.hop // self.bin
@@ -149,17 +154,18 @@ class LoudnessMeter:
         self._max_short_term_energy = -1.0
 
     def process(self, planar: NDArray[np.float64]) -> None:
-        """Meter the next block of audio, shape (channels, frames), full scale 1.0.
-
-        Channels are weighted 1.0 (left and right, BS.1770-4 Table 3).
-        """
+        """Meter the next block of audio, shape (channels, frames), full scale 1.0."""
         if planar.shape[1] == 0:
             return
         if self._zi is None:
             order = max(len(self._a), len(self._b)) - 1
             self._zi = np.zeros((planar.shape[0], order))
         weighted, self._zi = signal.lfilter(self._b, self._a, planar, axis=1, zi=self._zi)
-        power = np.einsum("ij,ij->j", weighted, weighted)
+        if self.channel_weights is None:
+            power = np.einsum("ij,ij->j", weighted, weighted)
+        else:
+            gains = np.asarray(self.channel_weights)[:, None]
+            power = np.einsum("ij,ij->j", weighted * gains, weighted)
         self._push_power(power)
 
     def _push_power(self, power: NDArray[np.float64]) -> None:

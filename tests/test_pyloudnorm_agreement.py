@@ -53,7 +53,7 @@ def test_pink_noise_integrated_agrees_with_pyloudnorm(
 @pytest.mark.parametrize("seed", [11, 12, 13])
 @pytest.mark.parametrize("rate", RATES)
 def test_music_integrated_agrees_with_pyloudnorm(rate: int, seed: int) -> None:
-    samples = music_like(45.0, rate, seed)
+    samples = music_like(30.0, rate, seed)
     ours = analyse_array(samples, rate).integrated_lufs
     assert ours == pytest.approx(_pyloudnorm_integrated(samples, rate), abs=PYLOUDNORM_TOLERANCE_LU)
 
@@ -68,16 +68,17 @@ def test_music_with_a_quiet_passage_agrees_with_pyloudnorm(rate: int) -> None:
     assert ours == pytest.approx(_pyloudnorm_integrated(samples, rate), abs=PYLOUDNORM_TOLERANCE_LU)
 
 
+@functools.lru_cache(maxsize=1)
 def _block_signal(name: str, rate: int) -> np.ndarray:
     if name == "music":
-        return music_like(30.0, rate, 5)
+        return music_like(20.0, rate, 5)
     if name == "music with silence":
         music = music_like(12.0, rate, 6)
         return np.concatenate([np.zeros((rate // 3, 2)), music, np.zeros((5 * rate, 2)), music])
     if name == "pink noise":
         return pink_noise(12.0, rate, 8, -20.0)
     if name == "tone steps":
-        return conformance_case("Tech 3342", 1, rate).samples
+        return np.concatenate([sine(1000.0, -20.0, 8.0, rate), sine(1000.0, -30.0, 8.0, rate)])
     # Inter-sample peaks: true peak must not depend on where blocks cut.
     case = 16 if name == "fs/4 at 45 deg" else 22
     return conformance_case("Tech 3341", case, rate).samples
@@ -102,7 +103,8 @@ def _assert_same(result: TrackAnalysis, reference: TrackAnalysis, context: str) 
     for field in FIELDS:
         got, want = getattr(result, field), getattr(reference, field)
         if want is None or got is None:
-            assert got is None and want is None, f"{context}: {field} {got} vs {want}"
+            assert got is None, f"{context}: {field} {got} vs {want}"
+            assert want is None, f"{context}: {field} {got} vs {want}"
         else:
             np.testing.assert_allclose(
                 got, want, rtol=1e-9, atol=1e-9, err_msg=f"{context}: {field}"
@@ -118,7 +120,7 @@ def test_block_size_does_not_change_results(rate: int, name: str, block_frames: 
     _assert_same(result, _reference(name, rate), f"{name} at {rate} Hz, blocks of {block_frames}")
 
 
-@pytest.mark.parametrize("block_frames", [1, 7, 441])
+@pytest.mark.parametrize("block_frames", [7, 441])
 def test_very_small_blocks_on_a_short_signal(block_frames: int) -> None:
     rate = 44100
     samples = sine(997.0, -12.0, 1.0, rate, phase=0.7) + pink_noise(1.0, rate, 9, -30.0)

@@ -195,15 +195,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(arguments.handler(arguments, out, err))
     except Cancelled as error:
-        err.print(f"runout: {error}")
+        _say(f"runout: {error}")
         return EXIT_CANCELLED
     except RunoutError as error:
-        err.print(f"runout: error: {error}", markup=False)
+        _say(f"runout: error: {error}")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        err.print("runout: interrupted")
+        _say("runout: interrupted")
         return EXIT_CANCELLED
 
+
+def _say(message: str) -> None:
+    """Print a message on stderr as it is (no wrapping, no markup)."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()
 
 if __name__ == "__main__":
     sys.exit(main())

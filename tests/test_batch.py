@@ -1,0 +1,99 @@
+"""Analysing many sources: cache, parallel workers, progress and cancel."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sequencer.analysis import ANALYSIS_VERSION, analyse_file
+from sequencer.batch import analyse_sources
+from sequencer.cache import AnalysisCache
+from sequencer.errors import AudioError, Cancelled
+
+RATE = 44100
+
+
+def make_tracks(folder: Path, count: int = 3, seconds: float = 4.0) -> list[Path]:
+    paths = []
+    for index in range(count):
+        rng = np.random.default_rng(index)
+        level = 0.05 * (index + 1)
+        data = rng.standard_normal((round(seconds * RATE), 2)) * level
+        path = folder / f"track{index}.wav"
+        sf.write(str(path), data.clip(-1, 1), RATE, subtype="PCM_24")
+        paths.append(path)
+    return paths
+
+
+def test_parallel_equals_serial_and_keeps_order(tmp_path: Path) -> None:
+    paths = make_tracks(tmp_path)
+    serial = [analyse_file(p) for p in paths]
+    parallel = analyse_sources(paths, workers=2)
+    assert parallel == serial
+    louder = [a.integrated_lufs for a in parallel]
+    assert louder == sorted(louder)  # the tracks were made louder in order
+
+
+def test_progress_reaches_the_total(tmp_path: Path) -> None:
+    paths = make_tracks(tmp_path)
+    reports: list[tuple[int, int, int, int]] = []
+    analyse_sources(paths, workers=2, progress=lambda *r: reports.append(r))
+    done, total, finished, count = reports[-1]
+    assert done == total == 3 * 4 * RATE
+    assert finished == count == 3
+
+
+def test_cache_is_used_and_invalidated_when_the_file_changes(tmp_path: Path) -> None:
+    paths = make_tracks(tmp_path, count=1)
+    cache = AnalysisCache(tmp_path / "cache")
+    first = analyse_sources(paths, cache=cache, workers=1)[0]
+    assert cache.get(paths[0]) == first
+    # Tamper with the entry: a cache hit returns the stored (tampered) value.
+    entry = next((tmp_path / "cache").glob("*.json"))
+    entry.write_text(entry.read_text().replace(str(first.integrated_lufs), "-99.0"))
+    assert analyse_sources(paths, cache=cache, workers=1)[0].integrated_lufs == -99.0
+    # A changed file (size or mtime) is analysed again.
+    sf.write(str(paths[0]), np.zeros((RATE, 2)) + 0.01, RATE, subtype="PCM_24")
+    os.utime(paths[0], ns=(1, 1))
+    again = analyse_sources(paths, cache=cache, workers=1)[0]
+    assert again.duration_samples == RATE
+    assert again.analysis_version == ANALYSIS_VERSION
+
+
+def test_unreadable_cache_entries_are_ignored(tmp_path: Path) -> None:
+    paths = make_tracks(tmp_path, count=1)
+    cache = AnalysisCache(tmp_path / "cache")
+    analyse_sources(paths, cache=cache, workers=1)
+    entry = next((tmp_path / "cache").glob("*.json"))
+    entry.write_text("{ truncated")
+    assert cache.get(paths[0]) is None
+    assert analyse_sources(paths, cache=cache, workers=1)[0].integrated_lufs is not None
+
+
+def test_a_bad_source_is_named_after_the_others_finish(tmp_path: Path) -> None:
+    paths = make_tracks(tmp_path, count=2)
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    with pytest.raises(AudioError, match=r"bad\.wav"):
+        analyse_sources([paths[0], bad, paths[1]], workers=2)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cancel_stops_the_batch(tmp_path: Path, workers: int) -> None:
+    paths = make_tracks(tmp_path, count=2, seconds=20)
+    cancel = threading.Event()
+
+    def progress(done: int, total: int, finished: int, count: int) -> None:
+        if done > 0:
+            cancel.set()
+
+    cache = AnalysisCache(tmp_path / "cache")
+    with pytest.raises(Cancelled):
+        analyse_sources(paths, workers=workers, block_frames=4096, progress=progress, cancel=cancel, cache=cache)
+    if workers == 1:  # the first track was cancelled midway: nothing half-done is cached
+        assert not list((tmp_path / "cache").glob("*.json"))

@@ -1,0 +1,106 @@
+"""The runout command: analyze (table and JSON), new, errors, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sequencer.store import load_session
+from tui.cli import main
+from tui.report import JSON_KEYS
+
+RATE = 44100
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNOUT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def tone_file(path: Path, dbfs: float, seconds: float = 5.0) -> Path:
+    t = np.arange(round(seconds * RATE)) / RATE
+    x = 10 ** (dbfs / 20) * np.sin(2 * np.pi * 1000 * t)
+    sf.write(str(path), np.column_stack([x, x]), RATE, subtype="PCM_24")
+    return path
+
+
+def test_analyze_json_is_the_documented_interface(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loud = tone_file(tmp_path / "loud.wav", -10.0)
+    quiet = tone_file(tmp_path / "quiet.wav", -30.0)
+    assert main(["analyze", str(loud), str(quiet), "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert [Path(e["path"]).name for e in entries] == ["loud.wav", "quiet.wav"]
+    for key in JSON_KEYS:
+        assert key in entries[0]
+    assert entries[0]["integrated_lufs"] == pytest.approx(-10.0, abs=0.1)
+    assert entries[1]["integrated_lufs"] == pytest.approx(-30.0, abs=0.1)
+    assert entries[0]["duration_s"] == pytest.approx(5.0)
+    assert entries[0]["sample_rate"] == RATE
+
+
+def test_silence_is_null_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "silence.wav"
+    sf.write(str(path), np.zeros((RATE, 2)), RATE)
+    assert main(["analyze", str(path), "--json"]) == 0
+    entry = json.loads(capsys.readouterr().out)[0]
+    assert entry["integrated_lufs"] is None
+    assert entry["true_peak_dbtp"] is None
+    assert "no measurable loudness" in entry["warnings"]
+
+
+def test_new_then_analyze_the_session(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = tone_file(tmp_path / "first_song.wav", -12.0)
+    second = tone_file(tmp_path / "second_song.wav", -14.0)
+    session_path = tmp_path / "album.json"
+    code = main(["new", str(session_path), str(first), str(second), "--title", "Album", "--artist", "Me"])
+    assert code == 0
+    session = load_session(session_path)
+    assert [t.title for t in session.ordered_tracks()] == ["first song", "second song"]
+    assert session.transition_into(session.order[1]) == 2.0
+    assert session.album.artist == "Me"
+    capsys.readouterr()
+    assert main(["analyze", str(session_path), "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert [e["title"] for e in entries] == ["first song", "second song"]
+    assert main(["analyze", str(session_path)]) == 0
+    table = capsys.readouterr().out
+    assert "first song" in table and "-12.0" in table
+
+
+def test_new_refuses_to_overwrite_and_bad_audio(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    song = tone_file(tmp_path / "song.wav", -12.0)
+    session_path = tmp_path / "album.json"
+    session_path.write_text("precious")
+    assert main(["new", str(session_path), str(song)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert session_path.read_text() == "precious"
+    assert main(["new", str(tmp_path / "other.json"), str(tmp_path / "nope.wav")]) == 1
+    err = capsys.readouterr().err
+    assert "nope.wav: no such file" in err
+    assert not (tmp_path / "other.json").exists()
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema_version": 1, "album": ')
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "analyze", str(broken)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RUNOUT_CACHE_DIR": str(tmp_path / "cache")},
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("runout: error: ")
+    assert "broken.json" in result.stderr
+    assert broken.read_text() == '{"schema_version": 1, "album": '
