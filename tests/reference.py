@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def ffmpeg_available() -> bool:
-    """True when an ``ffmpeg`` binary is on the PATH."""
+    """Return True when an ``ffmpeg`` binary is on the PATH."""
     return shutil.which("ffmpeg") is not None
 
 
@@ -25,9 +25,16 @@ def ffmpeg_ebur128(path: Path) -> dict[str, float | None]:
         metadata = Path(folder) / "r128.txt"
         subprocess.run(
             [
-                "ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af",
+                "ffmpeg",
+                "-hide_banner",
+                "-nostats",
+                "-i",
+                str(path),
+                "-af",
                 f"ebur128=peak=true:metadata=1,ametadata=mode=print:file={metadata}",
-                "-f", "null", "-",
+                "-f",
+                "null",
+                "-",
             ],
             check=True,
             capture_output=True,

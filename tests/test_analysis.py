@@ -15,7 +15,7 @@ RATE = 44100
 
 
 def tone(seconds: float, dbfs: float, freq: float = 1000.0, rate: int = RATE) -> np.ndarray:
-    """A sine at ``dbfs`` peak."""
+    """Make a sine at ``dbfs`` peak."""
     t = np.arange(round(seconds * rate)) / rate
     return 10 ** (dbfs / 20) * np.sin(2 * np.pi * freq * t)
 
@@ -120,7 +120,8 @@ def test_true_peak_finds_the_inter_sample_over_and_is_never_below_sample_peak() 
     assert result.sample_peak_dbfs == pytest.approx(-3.01, abs=0.01)
     assert result.true_peak_dbtp == pytest.approx(0.0, abs=0.2)
     quiet = analyse_array(music(3, 9), RATE)
-    assert quiet.true_peak_dbtp is not None and quiet.sample_peak_dbfs is not None
+    assert quiet.true_peak_dbtp is not None
+    assert quiet.sample_peak_dbfs is not None
     assert quiet.true_peak_dbtp >= quiet.sample_peak_dbfs
 
 
@@ -151,7 +152,8 @@ def test_dc_offset_correlation_silence_and_clips() -> None:
         stats.process(np.ascontiguousarray(x[i : i + 3001].T))
     result = analyse_array(x, RATE, block_frames=3 * RATE + 5)  # this one crosses one
     assert result.dc_offset[0] == pytest.approx(0.05 * 4.5 / 6, abs=2e-3)
-    assert result.correlation is not None and result.correlation < -0.9
+    assert result.correlation is not None
+    assert result.correlation < -0.9
     assert result.leading_silence_s == pytest.approx(0.5, abs=1e-3)
     assert result.trailing_silence_s == pytest.approx(1.0, abs=1e-3)
     assert result.clipped_runs == 1 == stats.result().clipped_runs

@@ -27,7 +27,13 @@ def signal(seconds: float = 2.0, channels: int = 2) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("name", "subtype"),
-    [("a.wav", "PCM_16"), ("a.wav", "PCM_24"), ("a.wav", "FLOAT"), ("a.aiff", "PCM_24"), ("a.flac", "PCM_24")],
+    [
+        ("a.wav", "PCM_16"),
+        ("a.wav", "PCM_24"),
+        ("a.wav", "FLOAT"),
+        ("a.aiff", "PCM_24"),
+        ("a.flac", "PCM_24"),
+    ],
 )
 def test_lossless_formats_read_back_and_analyse_like_the_array(
     tmp_path: Path, name: str, subtype: str
@@ -90,11 +96,11 @@ def test_truncated_file_is_an_error_not_a_short_track(tmp_path: Path) -> None:
     path = write(tmp_path / "cut.wav", signal(), subtype="PCM_24")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])  # the header still claims the full length
-    try:
-        frames = sum(len(b) for b in read_blocks(path))
-    except AudioError as error:
-        assert "cut.wav" in str(error)
+    # libsndfile may correct a truncated WAV's length from the file size; then the
+    # file reads as the shorter file it really is. Otherwise runout names the file.
+    header_frames = probe(path).frames
+    if header_frames == len(signal()):
+        with pytest.raises(AudioError, match=r"cut\.wav"):
+            sum(len(b) for b in read_blocks(path))
     else:
-        # libsndfile may correct the header's length for a truncated WAV; then it is
-        # read as the shorter file it really is.
-        assert frames == probe(path).frames
+        assert sum(len(b) for b in read_blocks(path)) == header_frames

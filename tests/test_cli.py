@@ -61,7 +61,9 @@ def test_new_then_analyze_the_session(tmp_path: Path, capsys: pytest.CaptureFixt
     first = tone_file(tmp_path / "first_song.wav", -12.0)
     second = tone_file(tmp_path / "second_song.wav", -14.0)
     session_path = tmp_path / "album.json"
-    code = main(["new", str(session_path), str(first), str(second), "--title", "Album", "--artist", "Me"])
+    code = main(
+        ["new", str(session_path), str(first), str(second), "--title", "Album", "--artist", "Me"]
+    )
     assert code == 0
     session = load_session(session_path)
     assert [t.title for t in session.ordered_tracks()] == ["first song", "second song"]
@@ -73,10 +75,13 @@ def test_new_then_analyze_the_session(tmp_path: Path, capsys: pytest.CaptureFixt
     assert [e["title"] for e in entries] == ["first song", "second song"]
     assert main(["analyze", str(session_path)]) == 0
     table = capsys.readouterr().out
-    assert "first song" in table and "-12.0" in table
+    assert "first song" in table
+    assert "-12.0" in table
 
 
-def test_new_refuses_to_overwrite_and_bad_audio(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_refuses_to_overwrite_and_bad_audio(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     song = tone_file(tmp_path / "song.wav", -12.0)
     session_path = tmp_path / "album.json"
     session_path.write_text("precious")

@@ -14,7 +14,9 @@ ALBUM = Path("/usr/share/games/warzone2100/music/albums/legacy_soundtrack")
 TRACKS = ("track6.opus", "track14.opus")
 
 pytestmark = [
-    pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg is not installed (apt-get install ffmpeg)"),
+    pytest.mark.skipif(
+        not ffmpeg_available(), reason="ffmpeg is not installed (apt-get install ffmpeg)"
+    ),
     pytest.mark.skipif(
         not ALBUM.is_dir(), reason="real music not installed (apt-get install warzone2100-music)"
     ),

@@ -121,10 +121,10 @@ def command_demo(arguments: argparse.Namespace, out: Console, err: Console) -> i
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``runout`` and its subcommands."""
+    """Build the argument parser of ``runout`` and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="runout",
-        description="Album sequencing and vinyl side planning: loudness, running order, deliverables.",
+        description="Album sequencing and vinyl side planning.",
     )
     parser.add_argument("--version", action="version", version=f"runout {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what runout is doing")
@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="build the demo album and session, analyse it, report",
-        description="Generate the demo album (once), its session, and run everything runout makes on it.",
+        description="Generate the demo album (once) and its session, then run runout on it.",
     )
     demo.add_argument(
         "directory", nargs="?", default="runout-demo", metavar="DIR", help="default: ./runout-demo"
@@ -209,6 +209,7 @@ def _say(message: str) -> None:
     """Print a message on stderr as it is (no wrapping, no markup)."""
     sys.stderr.write(message.rstrip("\n") + "\n")
     sys.stderr.flush()
+
 
 if __name__ == "__main__":
     sys.exit(main())

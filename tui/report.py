@@ -96,14 +96,14 @@ def format_duration(seconds: float) -> str:
 
 
 def _cell(value: float | None, unit: str = "", digits: int = 1) -> str:
-    """A number for the table, ``-`` when unmeasurable."""
+    """Format a number for the table, ``-`` when unmeasurable."""
     if value is None:
         return "-"
     return f"{value:.{digits}f}{unit}"
 
 
 def analysis_table(analyses: Sequence[TrackAnalysis], titles: Sequence[str] | None = None) -> Table:
-    """The loudness table printed by ``runout analyze`` and ``runout demo``.
+    """Build the loudness table printed by ``runout analyze`` and ``runout demo``.
 
     Parameters
     ----------
