@@ -22,8 +22,9 @@ from sequencer.errors import AudioError
 
 logger = logging.getLogger(__name__)
 
-#: Frames per block when reading (about 3 s at 44.1 kHz, 2 MB as float64 stereo).
-DEFAULT_BLOCK_FRAMES = 131072
+#: Frames per block when reading: 1.5 s at 44.1 kHz, 1 MB as float64 stereo. Blocks
+#: that fit the processor's cache measured faster than larger ones.
+DEFAULT_BLOCK_FRAMES = 65536
 
 
 @dataclass(frozen=True)

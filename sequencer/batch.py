@@ -60,7 +60,9 @@ def _process_context() -> BaseContext:
     """Forkserver where available (safe beside threads, cheap per worker), else spawn."""
     if sys.platform.startswith("linux"):
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sequencer.analysis"])
+        # "__main__" makes the server import the main script once, so workers do not
+        # each import it again; scipy.signal is the slow import (about a second).
+        context.set_forkserver_preload(["__main__", "scipy.signal", "sequencer.analysis"])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -182,9 +184,10 @@ def _analyse_in_pool(
         initializer=_initialise_worker,
         initargs=(progress_queue, cancel_event),
     ) as pool:
+        # Longest first, so the last worker to finish is not left with a long track.
         futures: dict[Future[TrackAnalysis], int] = {
             pool.submit(_analyse_in_worker, index, str(resolved[index]), block_frames): index
-            for index in todo
+            for index in sorted(todo, key=lambda i: -sizes[i])
         }
         pending = set(futures)
         while pending:

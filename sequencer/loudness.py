@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy import signal
 
 #: BS.1770: loudness = -0.691 + 10 log10(sum of weighted mean squares).
 LOUDNESS_OFFSET_DB = -0.691
@@ -83,6 +84,18 @@ def k_weighting_coefficients(sample_rate: int) -> tuple[NDArray[np.float64], NDA
     highpass_b = np.array([1.0, -2.0, 1.0])
     highpass_a = np.array([1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0])
     return np.convolve(shelf_b, highpass_b), np.convolve(shelf_a, highpass_a)
+
+
+def _lfilter() -> Any:
+    """Return ``scipy.signal.lfilter``, imported on first use.
+
+    Importing ``scipy.signal`` takes most of a second (it pulls in scipy.stats);
+    processes that only read analyses (the command line's parent process) never
+    pay for it.
+    """
+    from scipy.signal import lfilter
+
+    return lfilter
 
 
 def power_to_lufs(mean_square: float) -> float | None:
@@ -160,7 +173,7 @@ class LoudnessMeter:
         if self._zi is None:
             order = max(len(self._a), len(self._b)) - 1
             self._zi = np.zeros((planar.shape[0], order))
-        weighted, self._zi = signal.lfilter(self._b, self._a, planar, axis=1, zi=self._zi)
+        weighted, self._zi = _lfilter()(self._b, self._a, planar, axis=1, zi=self._zi)
         if self.channel_weights is None:
             power = np.einsum("ij,ij->j", weighted, weighted)
         else:
@@ -201,23 +214,24 @@ class LoudnessMeter:
         hops = bins[:whole].reshape(-1, self.bins_per_hop).sum(axis=1)
         recent = np.concatenate((self._recent_hops, hops))
         first_new = self._recent_hops.size
-        for index in range(first_new, recent.size):
-            self._hop_count += 1
-            self._on_hop(recent, index)
+        counts = self._hop_count + np.arange(1, hops.size + 1)
+        self._hop_count += hops.size
         self._recent_hops = recent[-(SHORT_TERM_HOPS - 1) :]
-
-    def _on_hop(self, recent: NDArray[np.float64], index: int) -> None:
-        """Record the gating block, short-term value and profile point ending at a hop."""
-        count = self._hop_count
-        if count >= MOMENTARY_HOPS:
-            energy = float(recent[index - MOMENTARY_HOPS + 1 : index + 1].sum())
-            self._block_energies.append(energy / (MOMENTARY_HOPS * self.hop))
-        span = min(count, SHORT_TERM_HOPS)
-        energy = float(recent[index - span + 1 : index + 1].sum()) / (span * self.hop)
-        self._profile.append(energy)
-        if count >= SHORT_TERM_HOPS:
-            self._short_term_energies.append(energy)
-            self._max_short_term_energy = max(self._max_short_term_energy, energy)
+        # Each window is summed from its own hops in a fixed order, so the values do
+        # not depend on how the programme was cut into blocks.
+        blocks = _window_sums(recent, MOMENTARY_HOPS, first_new)[counts >= MOMENTARY_HOPS]
+        self._block_energies.extend((blocks / (MOMENTARY_HOPS * self.hop)).tolist())
+        full = _window_sums(recent, SHORT_TERM_HOPS, first_new)[counts >= SHORT_TERM_HOPS]
+        short_term = full / (SHORT_TERM_HOPS * self.hop)
+        for index in np.flatnonzero(counts < SHORT_TERM_HOPS):
+            # The first 3 s: the profile uses the shorter window there is.
+            count = int(counts[index])
+            end = first_new + int(index) + 1
+            self._profile.append(float(recent[end - count : end].sum()) / (count * self.hop))
+        self._profile.extend(short_term.tolist())
+        if short_term.size:
+            self._short_term_energies.extend(short_term.tolist())
+            self._max_short_term_energy = max(self._max_short_term_energy, float(short_term.max()))
 
     def result(self) -> LoudnessResult:
         """Return the measurements over everything processed so far."""
@@ -239,6 +253,16 @@ class LoudnessMeter:
             short_term_profile=profile,
             profile_step_s=self.hop / self.sample_rate,
         )
+
+
+def _window_sums(values: NDArray[np.float64], width: int, first: int) -> NDArray[np.float64]:
+    """Sums of ``width`` consecutive values ending at each index from ``first`` on.
+
+    Windows that would start before index 0 are given as 0 (the caller drops them).
+    """
+    padded = np.concatenate((np.zeros(width - 1), values))
+    windows = sliding_window_view(padded, width)[first:]
+    return windows.sum(axis=1)
 
 
 def _gated_lufs(mean_square: float) -> float | None:

@@ -19,7 +19,6 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy import signal
 
 #: Taps per polyphase branch of the interpolator.
 TAPS_PER_PHASE = 16
@@ -57,7 +56,7 @@ def interpolator_phases(factor: int) -> NDArray[np.float64]:
     """
     length = factor * TAPS_PER_PHASE
     k = np.arange(length) - length // 2
-    prototype = np.sinc(k / factor) * signal.windows.kaiser(length + 1, KAISER_BETA)[:length]
+    prototype = np.sinc(k / factor) * np.kaiser(length + 1, KAISER_BETA)[:length]
     # prototype[j] weights the sample that lies (j - length/2)/factor before the output time.
     phases = []
     for p in range(1, factor):

@@ -22,7 +22,7 @@ from sequencer.analysis import TrackAnalysis
 from sequencer.batch import analyse_sources
 from sequencer.cache import AnalysisCache
 from sequencer.errors import Cancelled, RunoutError, SessionError
-from sequencer.session import new_session
+from sequencer.session import check_against_sources, new_session
 from sequencer.store import load_session, save_session
 from tui.jobs import Report, run_with_progress
 from tui.report import analysis_json, analysis_table
@@ -55,6 +55,7 @@ def command_analyze(arguments: argparse.Namespace, out: Console, err: Console) -
     """``runout analyze SESSION.json | AUDIO...``: the loudness table or JSON."""
     targets = [Path(t) for t in arguments.targets]
     titles: list[str] | None = None
+    session = None
     if len(targets) == 1 and targets[0].suffix.lower() in SESSION_SUFFIXES:
         session = load_session(targets[0])
         tracks = session.ordered_tracks()
@@ -72,6 +73,10 @@ def command_analyze(arguments: argparse.Namespace, out: Console, err: Console) -
         out.file.write(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
     else:
         out.print(analysis_table(analyses, titles))
+    if session is not None:
+        # Trims, fades and crossfades can only be checked against the real lengths.
+        durations = {t.id: a.duration_s for t, a in zip(session.ordered_tracks(), analyses, strict=True)}
+        check_against_sources(session, durations)
     return 0
 
 
