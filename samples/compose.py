@@ -46,29 +46,49 @@ class DrumPattern:
 
 DRUM_PATTERNS: dict[DrumStyle, DrumPattern] = {
     "four": DrumPattern(
-        kick="X...X...X...X...", snare="....X.......X...", hat="..x...x...x...x.",
-        chorus_kick="X...X...X...X...", chorus_snare="....X.......X...",
-        chorus_hat="o.x.o.x.o.x.o.xo", open_hat="..............x.",
+        kick="X...X...X...X...",
+        snare="....X.......X...",
+        hat="..x...x...x...x.",
+        chorus_kick="X...X...X...X...",
+        chorus_snare="....X.......X...",
+        chorus_hat="o.x.o.x.o.x.o.xo",
+        open_hat="..............x.",
     ),
     "backbeat": DrumPattern(
-        kick="X.....x.X.......", snare="....X.......X...", hat="x.x.x.x.x.x.x.x.",
-        chorus_kick="X.....x.X.....x.", chorus_snare="....X.......X..o",
-        chorus_hat="x.x.x.x.x.x.x.x.", open_hat="......x.......x.",
+        kick="X.....x.X.......",
+        snare="....X.......X...",
+        hat="x.x.x.x.x.x.x.x.",
+        chorus_kick="X.....x.X.....x.",
+        chorus_snare="....X.......X..o",
+        chorus_hat="x.x.x.x.x.x.x.x.",
+        open_hat="......x.......x.",
     ),
     "halftime": DrumPattern(
-        kick="X.........x.....", snare="........X.......", hat="x.x.x.x.x.x.x.x.",
-        chorus_kick="X.....x...x.....", chorus_snare="........X.....o.",
-        chorus_hat="x.xox.xox.xox.xo", open_hat="..............x.",
+        kick="X.........x.....",
+        snare="........X.......",
+        hat="x.x.x.x.x.x.x.x.",
+        chorus_kick="X.....x...x.....",
+        chorus_snare="........X.....o.",
+        chorus_hat="x.xox.xox.xox.xo",
+        open_hat="..............x.",
     ),
     "breakbeat": DrumPattern(
-        kick="X.X.......XX....", snare="....X..o.o..X..o", hat="x.x.x.x.x.x.x.x.",
-        chorus_kick="X.X.......XX..x.", chorus_snare="....X..o.o..X..o",
-        chorus_hat="x.xxx.xxx.xxx.xx", open_hat="..........x.....",
+        kick="X.X.......XX....",
+        snare="....X..o.o..X..o",
+        hat="x.x.x.x.x.x.x.x.",
+        chorus_kick="X.X.......XX..x.",
+        chorus_snare="....X..o.o..X..o",
+        chorus_hat="x.xxx.xxx.xxx.xx",
+        open_hat="..........x.....",
     ),
     "ballad": DrumPattern(
-        kick="X.......x.x.....", snare="........X.......", hat="x...x...x...x...",
-        chorus_kick="X.....x.X.x.....", chorus_snare="....X.......X...",
-        chorus_hat="x.x.x.x.x.x.x.x.", open_hat="..............x.",
+        kick="X.......x.x.....",
+        snare="........X.......",
+        hat="x...x...x...x...",
+        chorus_kick="X.....x.X.x.....",
+        chorus_snare="....X.......X...",
+        chorus_hat="x.x.x.x.x.x.x.x.",
+        open_hat="..............x.",
     ),
 }
 
@@ -94,60 +114,174 @@ KEYS_PATTERNS: dict[str, tuple[tuple[int, int], ...]] = {
 
 BASS_SOUNDS: dict[str, Timbre] = {
     "sub": Timbre("triangle", 220.0, attack_s=0.006, decay_s=0.5, sustain=0.85, release_s=0.06),
-    "saw": Timbre("saw", 420.0, bright_hz=1600.0, attack_s=0.003, decay_s=0.18, sustain=0.6,
-                  release_s=0.05),
-    "square": Timbre("square", 520.0, bright_hz=1400.0, attack_s=0.003, decay_s=0.2,
-                     sustain=0.65, release_s=0.05),
-    "pluck": Timbre("saw", 380.0, bright_hz=2200.0, attack_s=0.002, decay_s=0.28, sustain=0.25,
-                    release_s=0.08),
+    "saw": Timbre(
+        "saw", 420.0, bright_hz=1600.0, attack_s=0.003, decay_s=0.18, sustain=0.6, release_s=0.05
+    ),
+    "square": Timbre(
+        "square", 520.0, bright_hz=1400.0, attack_s=0.003, decay_s=0.2, sustain=0.65, release_s=0.05
+    ),
+    "pluck": Timbre(
+        "saw", 380.0, bright_hz=2200.0, attack_s=0.002, decay_s=0.28, sustain=0.25, release_s=0.08
+    ),
 }
 
 PAD_SOUNDS: dict[str, Timbre] = {
-    "strings": Timbre("saw", 2000.0, attack_s=0.35, decay_s=1.2, sustain=0.85, release_s=0.6,
-                      detune_cents=7.0, vibrato_cents=5.0, vibrato_hz=4.6, vibrato_delay_s=0.3),
-    "warm": Timbre("saw", 1200.0, attack_s=0.5, decay_s=1.5, sustain=0.9, release_s=0.8,
-                   detune_cents=12.0),
-    "square": Timbre("square", 1500.0, attack_s=0.25, decay_s=1.0, sustain=0.8, release_s=0.5,
-                     detune_cents=9.0),
-    "organ": Timbre("organ", 5000.0, attack_s=0.01, decay_s=0.3, sustain=0.9, release_s=0.08,
-                    vibrato_cents=8.0, vibrato_hz=6.5, vibrato_delay_s=0.0),
+    "strings": Timbre(
+        "saw",
+        3000.0,
+        attack_s=0.35,
+        decay_s=1.2,
+        sustain=0.85,
+        release_s=0.6,
+        detune_cents=7.0,
+        vibrato_cents=5.0,
+        vibrato_hz=4.6,
+        vibrato_delay_s=0.3,
+    ),
+    "warm": Timbre(
+        "saw", 1800.0, attack_s=0.5, decay_s=1.5, sustain=0.9, release_s=0.8, detune_cents=12.0
+    ),
+    "square": Timbre(
+        "square", 2200.0, attack_s=0.25, decay_s=1.0, sustain=0.8, release_s=0.5, detune_cents=9.0
+    ),
+    "organ": Timbre(
+        "organ",
+        5000.0,
+        attack_s=0.01,
+        decay_s=0.3,
+        sustain=0.9,
+        release_s=0.08,
+        vibrato_cents=8.0,
+        vibrato_hz=6.5,
+        vibrato_delay_s=0.0,
+    ),
 }
 
 KEYS_SOUNDS: dict[str, Timbre] = {
-    "epiano": Timbre("epiano", 3000.0, attack_s=0.003, decay_s=0.9, sustain=0.0, release_s=0.25,
-                     bell_ratio=14.0, bell_level=0.12, bell_decay_s=0.04),
-    "pluck": Timbre("saw", 1100.0, bright_hz=4200.0, attack_s=0.002, decay_s=0.25, sustain=0.0,
-                    release_s=0.12),
-    "marimba": Timbre("triangle", 2500.0, attack_s=0.002, decay_s=0.3, sustain=0.0,
-                      release_s=0.1, bell_ratio=4.0, bell_level=0.25, bell_decay_s=0.05),
+    "epiano": Timbre(
+        "epiano",
+        4000.0,
+        attack_s=0.003,
+        decay_s=0.9,
+        sustain=0.0,
+        release_s=0.25,
+        bell_ratio=14.0,
+        bell_level=0.12,
+        bell_decay_s=0.04,
+    ),
+    "pluck": Timbre(
+        "saw", 1600.0, bright_hz=6000.0, attack_s=0.002, decay_s=0.25, sustain=0.0, release_s=0.12
+    ),
+    "marimba": Timbre(
+        "triangle",
+        2500.0,
+        attack_s=0.002,
+        decay_s=0.3,
+        sustain=0.0,
+        release_s=0.1,
+        bell_ratio=4.0,
+        bell_level=0.25,
+        bell_decay_s=0.05,
+    ),
 }
 
 LEAD_SOUNDS: dict[str, Timbre] = {
-    "square": Timbre("square", 2400.0, bright_hz=4000.0, attack_s=0.01, decay_s=0.25,
-                     sustain=0.7, release_s=0.12, vibrato_cents=12.0),
-    "saw": Timbre("saw", 2200.0, bright_hz=3800.0, attack_s=0.01, decay_s=0.3, sustain=0.75,
-                  release_s=0.15, detune_cents=6.0, vibrato_cents=10.0),
-    "sine": Timbre("flute", 3000.0, attack_s=0.02, decay_s=0.4, sustain=0.8, release_s=0.2,
-                   vibrato_cents=10.0, vibrato_hz=5.2),
-    "vox": Timbre("vox", 3800.0, attack_s=0.04, decay_s=0.3, sustain=0.85, release_s=0.15,
-                  vibrato_cents=25.0, vibrato_hz=5.5, vibrato_delay_s=0.2, breath=0.02),
-    "flute": Timbre("flute", 4000.0, attack_s=0.05, decay_s=0.3, sustain=0.85, release_s=0.15,
-                    vibrato_cents=15.0, vibrato_hz=5.0, breath=0.05),
+    "square": Timbre(
+        "square",
+        3500.0,
+        bright_hz=6000.0,
+        attack_s=0.01,
+        decay_s=0.25,
+        sustain=0.7,
+        release_s=0.12,
+        vibrato_cents=12.0,
+    ),
+    "saw": Timbre(
+        "saw",
+        3200.0,
+        bright_hz=5500.0,
+        attack_s=0.01,
+        decay_s=0.3,
+        sustain=0.75,
+        release_s=0.15,
+        detune_cents=6.0,
+        vibrato_cents=10.0,
+    ),
+    "sine": Timbre(
+        "flute",
+        3000.0,
+        attack_s=0.02,
+        decay_s=0.4,
+        sustain=0.8,
+        release_s=0.2,
+        vibrato_cents=10.0,
+        vibrato_hz=5.2,
+    ),
+    "vox": Timbre(
+        "vox",
+        3800.0,
+        attack_s=0.04,
+        decay_s=0.3,
+        sustain=0.85,
+        release_s=0.15,
+        vibrato_cents=25.0,
+        vibrato_hz=5.5,
+        vibrato_delay_s=0.2,
+        breath=0.02,
+    ),
+    "flute": Timbre(
+        "flute",
+        4000.0,
+        attack_s=0.05,
+        decay_s=0.3,
+        sustain=0.85,
+        release_s=0.15,
+        vibrato_cents=15.0,
+        vibrato_hz=5.0,
+        breath=0.05,
+    ),
 }
 
 # Mix levels in dB before mastering.
 MIX_DB: dict[str, float] = {
-    "kick": 0.0, "snare": -3.0, "clap": -5.0, "hat": -16.0, "open": -19.0, "crash": -20.0,
-    "tom_hi": -6.0, "tom_lo": -6.0, "ess": 0.0, "bass": -2.0, "pad": -12.0, "keys": -10.0, "lead": -8.0,
+    "kick": -3.0,
+    "snare": -2.0,
+    "clap": -4.0,
+    "hat": -6.0,
+    "open": -10.0,
+    "crash": -12.0,
+    "tom_hi": -5.0,
+    "tom_lo": -5.0,
+    "ess": 0.0,
+    "bass": -4.0,
+    "pad": -8.0,
+    "keys": -8.0,
+    "lead": -6.0,
 }
 
 # Which layers play in each section, with a gain in dB. "_late" layers enter halfway.
 SECTION_LAYERS: dict[SectionName, dict[str, float]] = {
     "intro": {"hats": -3.0, "pad": 0.0, "kick_late": -2.0, "keys": -4.0},
-    "verse": {"kick": 0.0, "snare": 0.0, "hats": 0.0, "bass": 0.0, "keys": 0.0, "pad": -7.0,
-              "lead": 0.0},
-    "chorus": {"kick": 0.0, "snare": 0.0, "hats": 0.0, "open": 0.0, "bass": 0.0, "keys": -2.0,
-               "pad": 0.0, "lead": 0.0, "crash": 0.0},
+    "verse": {
+        "kick": 0.0,
+        "snare": 0.0,
+        "hats": 0.0,
+        "bass": 0.0,
+        "keys": 0.0,
+        "pad": -7.0,
+        "lead": 0.0,
+    },
+    "chorus": {
+        "kick": 0.0,
+        "snare": 0.0,
+        "hats": 0.0,
+        "open": 0.0,
+        "bass": 0.0,
+        "keys": -2.0,
+        "pad": 0.0,
+        "lead": 0.0,
+        "crash": 0.0,
+    },
     "breakdown": {"pad": 0.0, "keys": -2.0, "lead": -3.0, "hats_late": -6.0},
     "outro": {"kick": 0.0, "hats": -2.0, "bass": -1.0, "pad": 0.0, "keys": -3.0},
 }
@@ -252,12 +386,15 @@ class Sound(NamedTuple):
     """A renderable sound: a drum one-shot, or a note of an instrument."""
 
     kind: str
-    """``"drum"`` or ``"note"``."""
+    """``"drum"`` or ``"note"`` (one note or a chord)."""
     name: str
     """Drum name, or instrument family (``bass``, ``pad``, ``keys``, ``lead``)."""
-    note: int = 0
+    notes: tuple[int, ...] = ()
+    """MIDI notes sounding together."""
     gate: int = 0
+    """Held length in samples."""
     variant: int = 0
+    """Alternative rendering (detune, phase) for a decorrelated stereo partner."""
 
 
 class Hit(NamedTuple):
@@ -270,8 +407,6 @@ class Hit(NamedTuple):
     right: float
     send: float
     """Reverb send gain."""
-    bus: str = "main"
-    """``"main"`` or ``"bass"`` (the bass bus is panned by the master, see faults)."""
 
 
 @dataclass(frozen=True)
@@ -304,8 +439,9 @@ def sections(recipe: Recipe) -> tuple[SectionSpan, ...]:
         occurrence = seen.get(section.name, 0)
         seen[section.name] = occurrence + 1
         spans.append(
-            SectionSpan(section.name, bar * recipe.bar_s, (bar + section.bars) * recipe.bar_s,
-                        occurrence)
+            SectionSpan(
+                section.name, bar * recipe.bar_s, (bar + section.bars) * recipe.bar_s, occurrence
+            )
         )
         bar += section.bars
     return tuple(spans)
@@ -340,9 +476,10 @@ def _scale_note(recipe: Recipe, degree: int, base: int) -> int:
     return base + 12 * (degree // 7) + scale[degree % 7]
 
 
-def _motif(rng: np.random.Generator, *, density: float, steps: int = 32,
-           start_degree: int = 4) -> tuple[tuple[int, int, int], ...]:
-    """A two-bar melodic idea: (step, length, scale degree above the tonic)."""
+def _motif(
+    rng: np.random.Generator, *, density: float, steps: int = 32, start_degree: int = 4
+) -> tuple[tuple[int, int, int], ...]:
+    """Invent a two-bar melodic idea: (step, length, scale degree above the tonic)."""
     notes = []
     pos = int(rng.choice([0, 0, 2]))
     degree = start_degree
@@ -386,29 +523,46 @@ class _ScoreBuilder:
         swing = self.recipe.swing * self.step_s if int(step) % 2 == 1 else 0.0
         return bar * self.recipe.bar_s + step * self.step_s + swing
 
-    def add(self, t: float, sound: Sound, gain_db: float, pan: float, send: float,
-            bus: str = "main") -> None:
+    def add(self, t: float, sound: Sound, gain_db: float, pan: float, send: float) -> None:
         left, right = _pan(pan)
         gain = 10.0 ** (gain_db / 20.0)
-        self.hits.append(
-            Hit(int(round(t * SR)), sound, gain * left, gain * right, send * gain, bus)
-        )
+        self.hits.append(Hit(round(t * SR), sound, gain * left, gain * right, send * gain))
 
-    def drum(self, t: float, name: str, level_db: float, velocity: float, pan: float = 0.0,
-             send: float = 0.0, jitter_ms: float = 0.0) -> None:
+    def drum(
+        self,
+        t: float,
+        name: str,
+        level_db: float,
+        velocity: float,
+        pan: float = 0.0,
+        send: float = 0.0,
+        jitter_ms: float = 0.0,
+    ) -> None:
         vel = velocity * (1.0 + 0.06 * float(self.rng.standard_normal()))
         if jitter_ms:
             t += jitter_ms * 1e-3 * float(self.rng.standard_normal())
         gain_db = level_db + self.mix[name] + 20.0 * np.log10(max(vel, 0.05))
         self.add(max(t, 0.0), Sound("drum", name), gain_db, pan, send)
 
-    def note(self, t: float, family: str, note: int, steps: float, level_db: float, pan: float,
-             send: float, *, gate_fraction: float = 0.9, variant: int = 0, bus: str = "main",
-             velocity: float = 1.0) -> None:
-        gate = int(round(steps * self.step_s * gate_fraction * SR))
+    def note(
+        self,
+        t: float,
+        family: str,
+        notes: int | tuple[int, ...],
+        steps: float,
+        level_db: float,
+        pan: float,
+        send: float,
+        *,
+        gate_fraction: float = 0.9,
+        variant: int = 0,
+        velocity: float = 1.0,
+    ) -> None:
+        gate = round(steps * self.step_s * gate_fraction * SR)
         vel = velocity * (1.0 + 0.04 * float(self.rng.standard_normal()))
         gain_db = level_db + self.mix[family] + 20.0 * np.log10(max(vel, 0.05))
-        self.add(t, Sound("note", family, note, gate, variant), gain_db, pan, send, bus)
+        chord = (notes,) if isinstance(notes, int) else notes
+        self.add(t, Sound("note", family, chord, gate, variant), gain_db, pan, send)
 
 
 def build_score(recipe: Recipe, rng: np.random.Generator) -> list[Hit]:
@@ -440,8 +594,10 @@ def build_score(recipe: Recipe, rng: np.random.Generator) -> list[Hit]:
     for index, (section, span) in enumerate(zip(recipe.form, spans, strict=True)):
         layers = SECTION_LAYERS[section.name]
         following = recipe.form[index + 1].name if index + 1 < len(recipe.form) else None
-        chords = recipe.chorus_chords if section.name in ("chorus", "breakdown") else (
-            recipe.verse_chords
+        chords = (
+            recipe.chorus_chords
+            if section.name in ("chorus", "breakdown")
+            else (recipe.verse_chords)
         )
         for i in range(section.bars):
             level = section.level_db
@@ -449,42 +605,88 @@ def build_score(recipe: Recipe, rng: np.random.Generator) -> list[Hit]:
                 level -= 10.0 * i / section.bars
             late = i >= section.bars // 2
             degree = chords[i % len(chords)]
-            _bar_drums(b, bar, section, span, layers, pattern, level, late, first=i == 0,
-                       fill=(i == section.bars - 1 and following in ("chorus", "verse")
-                             and section.name in ("verse", "breakdown")))
+            _bar_drums(
+                b,
+                bar,
+                section,
+                span,
+                layers,
+                pattern,
+                level,
+                late,
+                first=i == 0,
+                fill=(
+                    i == section.bars - 1
+                    and following in ("chorus", "verse")
+                    and section.name in ("verse", "breakdown")
+                ),
+            )
             if "bass" in layers:
-                name = recipe.chorus_bass_pattern if section.name == "chorus" else (
-                    recipe.bass_pattern
+                name = (
+                    recipe.chorus_bass_pattern
+                    if section.name == "chorus"
+                    else (recipe.bass_pattern)
                 )
                 root = recipe.tonic + SCALES[recipe.mode][degree]
                 root = bass_low + (root - bass_low) % 12
                 for step, length, interval in BASS_PATTERNS[name]:
-                    b.note(b.time(bar, step), "bass", root + interval, length,
-                           level + layers["bass"], 0.0, 0.0, gate_fraction=0.92, bus="bass")
+                    b.note(
+                        b.time(bar, step),
+                        "bass",
+                        root + interval,
+                        length,
+                        level + layers["bass"],
+                        0.0,
+                        0.0,
+                        gate_fraction=0.92,
+                    )
             if recipe.pad and "pad" in layers:
-                for v, note in enumerate(_voicing(recipe, degree)):
-                    pan = (-0.6, 0.0, 0.6, 0.3)[v % 4]
-                    for variant, side in ((0, -1.0), (1, 1.0)):
-                        b.note(b.time(bar, 0), "pad", note, 16, level + layers["pad"] - 3.0,
-                               float(np.clip(pan + 0.8 * side, -1, 1)), 0.35,
-                               gate_fraction=1.0, variant=variant, velocity=1.0)
+                voicing = _voicing(recipe, degree)
+                for variant, pan in ((0, -0.75), (1, 0.75)):
+                    b.note(
+                        b.time(bar, 0),
+                        "pad",
+                        voicing,
+                        16,
+                        level + layers["pad"],
+                        pan,
+                        0.35,
+                        gate_fraction=1.0,
+                        variant=variant,
+                    )
             if recipe.keys and "keys" in layers:
                 _bar_keys(b, bar, degree, level + layers["keys"])
             if "lead" in layers:
                 kind = "chorus" if section.name != "verse" else "verse"
                 if section.name == "breakdown":
                     kind = "alt"
-                _bar_lead(b, bar, i, degree, motifs[kind], lead_base
-                          + (12 if section.name == "chorus" and span.occurrence >= 2 else 0),
-                          level + layers["lead"])
+                _bar_lead(
+                    b,
+                    bar,
+                    i,
+                    degree,
+                    motifs[kind],
+                    lead_base + (12 if section.name == "chorus" and span.occurrence >= 2 else 0),
+                    level + layers["lead"],
+                )
             bar += 1
     _final_hit(b, bar, lead_base)
     return b.hits
 
 
-def _bar_drums(b: _ScoreBuilder, bar: int, section: Section, span: SectionSpan,
-               layers: dict[str, float], pattern: DrumPattern | None, level: float, late: bool,
-               *, first: bool, fill: bool) -> None:
+def _bar_drums(
+    b: _ScoreBuilder,
+    bar: int,
+    section: Section,
+    span: SectionSpan,
+    layers: dict[str, float],
+    pattern: DrumPattern | None,
+    level: float,
+    late: bool,
+    *,
+    first: bool,
+    fill: bool,
+) -> None:
     if pattern is None:
         return
     chorus = section.name == "chorus"
@@ -499,13 +701,26 @@ def _bar_drums(b: _ScoreBuilder, bar: int, section: Section, span: SectionSpan,
         hats = pattern.chorus_hat if chorus or span.occurrence >= 1 else pattern.hat
         for step, ch in enumerate(hats):
             if ch != ".":
-                b.drum(b.time(bar, step), "hat", level + hat_gain, _VELOCITY[ch], pan=0.35,
-                       send=0.05, jitter_ms=1.5)
+                b.drum(
+                    b.time(bar, step),
+                    "hat",
+                    level + hat_gain,
+                    _VELOCITY[ch],
+                    pan=0.35,
+                    send=0.05,
+                    jitter_ms=1.5,
+                )
     if "open" in layers:
         for step, ch in enumerate(pattern.open_hat):
             if ch != ".":
-                b.drum(b.time(bar, step), "open", level + layers["open"], _VELOCITY[ch],
-                       pan=0.3, send=0.1)
+                b.drum(
+                    b.time(bar, step),
+                    "open",
+                    level + layers["open"],
+                    _VELOCITY[ch],
+                    pan=0.3,
+                    send=0.1,
+                )
     if "crash" in layers and first:
         b.drum(b.time(bar, 0), "crash", level + layers["crash"], 1.0, pan=-0.4, send=0.2)
     if "snare" in layers:
@@ -516,8 +731,14 @@ def _bar_drums(b: _ScoreBuilder, bar: int, section: Section, span: SectionSpan,
             _snare_hit(b, b.time(bar, step), level + layers["snare"], _VELOCITY[ch])
     if fill:
         for step, (name, vel) in zip((8, 10), (("tom_hi", 0.8), ("tom_lo", 0.85)), strict=True):
-            b.drum(b.time(bar, step), name, level, vel, pan=0.25 if name == "tom_hi" else -0.25,
-                   send=0.2)
+            b.drum(
+                b.time(bar, step),
+                name,
+                level,
+                vel,
+                pan=0.25 if name == "tom_hi" else -0.25,
+                send=0.2,
+            )
         for step in range(12, 16):
             _snare_hit(b, b.time(bar, step), level, 0.45 + 0.15 * (step - 12))
 
@@ -537,17 +758,30 @@ def _bar_keys(b: _ScoreBuilder, bar: int, degree: int, level: float) -> None:
         order = [*voicing, voicing[0] + 12, *reversed(voicing[1:])]
         for k, (step, length) in enumerate(KEYS_PATTERNS["arp"]):
             note = order[k % len(order)]
-            b.note(b.time(bar, step), "keys", note, length, level, 0.5 * (-1) ** k, 0.3,
-                   gate_fraction=0.8)
+            b.note(
+                b.time(bar, step),
+                "keys",
+                note,
+                length,
+                level,
+                0.5 * (-1) ** k,
+                0.3,
+                gate_fraction=0.8,
+            )
         return
     for step, length in KEYS_PATTERNS[recipe.keys_pattern]:
-        for note in voicing:
-            b.note(b.time(bar, step), "keys", note, length, level - 4.0,
-                   0.25 + 0.1 * (note - voicing[0]) / 12.0, 0.3, gate_fraction=0.85)
+        b.note(b.time(bar, step), "keys", voicing, length, level, 0.3, 0.3, gate_fraction=0.85)
 
 
-def _bar_lead(b: _ScoreBuilder, bar: int, bar_in_section: int, degree: int,
-              motif: tuple[tuple[int, int, int], ...], base: int, level: float) -> None:
+def _bar_lead(
+    b: _ScoreBuilder,
+    bar: int,
+    bar_in_section: int,
+    degree: int,
+    motif: tuple[tuple[int, int, int], ...],
+    base: int,
+    level: float,
+) -> None:
     recipe = b.recipe
     half = bar_in_section % 2
     phrase = (bar_in_section // 2) % 4
@@ -566,12 +800,21 @@ def _bar_lead(b: _ScoreBuilder, bar: int, bar_in_section: int, degree: int,
         t = b.time(bar, step % 16)
         b.note(t, "lead", note, length, level, 0.05, 0.25, gate_fraction=0.95)
         for k, (pan, gain_db) in enumerate(((-0.8, -9.0), (0.8, -14.0), (-0.6, -20.0))):
-            b.note(t + (k + 1) * echo * b.step_s, "lead", note, length, level + gain_db, pan,
-                   0.2, gate_fraction=0.95, velocity=1.0)
+            b.note(
+                t + (k + 1) * echo * b.step_s,
+                "lead",
+                note,
+                length,
+                level + gain_db,
+                pan,
+                0.2,
+                gate_fraction=0.95,
+                velocity=1.0,
+            )
 
 
 def _final_hit(b: _ScoreBuilder, bar: int, lead_base: int) -> None:
-    """The downbeat after the last bar: the tonic chord rings out."""
+    """Place the downbeat after the last bar, where the tonic chord rings out."""
     recipe = b.recipe
     t = b.time(bar, 0)
     ring_steps = 2.5 / b.step_s
@@ -579,15 +822,24 @@ def _final_hit(b: _ScoreBuilder, bar: int, lead_base: int) -> None:
         b.drum(t, "kick", -2.0, 1.0)
         b.drum(t, "crash", -2.0, 1.0, pan=-0.4, send=0.3)
     if recipe.pad:
-        for v, note in enumerate(_voicing(recipe, 0)):
-            for variant, side in ((0, -1.0), (1, 1.0)):
-                b.note(t, "pad", note, ring_steps, -10.0, float(np.clip((v - 1) * 0.5 + side * 0.8,
-                       -1, 1)), 0.4, gate_fraction=0.5, variant=variant)
+        for variant, pan in ((0, -0.75), (1, 0.75)):
+            b.note(
+                t,
+                "pad",
+                _voicing(recipe, 0),
+                ring_steps,
+                -3.0,
+                pan,
+                0.4,
+                gate_fraction=0.5,
+                variant=variant,
+            )
     if recipe.keys:
-        for note in _voicing(recipe, 0, low=60):
-            b.note(t, "keys", note, ring_steps, -8.0, 0.2, 0.4, gate_fraction=0.9)
+        b.note(
+            t, "keys", _voicing(recipe, 0, low=60), ring_steps, -3.0, 0.2, 0.4, gate_fraction=0.9
+        )
     bass_low = 28 if recipe.bass == "sub" else 31
     root = bass_low + (recipe.tonic - bass_low) % 12
     if recipe.ring_drums:
-        b.note(t, "bass", root, ring_steps, -4.0, 0.0, 0.0, gate_fraction=0.4, bus="bass")
+        b.note(t, "bass", root, ring_steps, -4.0, 0.0, 0.0, gate_fraction=0.4)
     b.note(t, "lead", lead_base, ring_steps, -6.0, 0.05, 0.4, gate_fraction=0.4)

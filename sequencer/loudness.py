@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 #: BS.1770: loudness = -0.691 + 10 log10(sum of weighted mean squares).
@@ -158,7 +157,7 @@ class LoudnessMeter:
         # Bins kept for the fine momentary window (one window minus one bin).
         self._momentary_bins = np.zeros(0)
         # Energies of the last hops (for the gating blocks and short-term windows).
-        self._recent_hops = np.zeros(0)
+        self._recent_hops: list[float] = []
         self._hop_count = 0
         self._block_energies: list[float] = []
         self._short_term_energies: list[float] = []
@@ -212,26 +211,25 @@ class LoudnessMeter:
         if whole == 0:
             return
         hops = bins[:whole].reshape(-1, self.bins_per_hop).sum(axis=1)
-        recent = np.concatenate((self._recent_hops, hops))
-        first_new = self._recent_hops.size
-        counts = self._hop_count + np.arange(1, hops.size + 1)
-        self._hop_count += hops.size
-        self._recent_hops = recent[-(SHORT_TERM_HOPS - 1) :]
-        # Each window is summed from its own hops in a fixed order, so the values do
-        # not depend on how the programme was cut into blocks.
-        blocks = _window_sums(recent, MOMENTARY_HOPS, first_new)[counts >= MOMENTARY_HOPS]
-        self._block_energies.extend((blocks / (MOMENTARY_HOPS * self.hop)).tolist())
-        full = _window_sums(recent, SHORT_TERM_HOPS, first_new)[counts >= SHORT_TERM_HOPS]
-        short_term = full / (SHORT_TERM_HOPS * self.hop)
-        for index in np.flatnonzero(counts < SHORT_TERM_HOPS):
-            # The first 3 s: the profile uses the shorter window there is.
-            count = int(counts[index])
-            end = first_new + int(index) + 1
-            self._profile.append(float(recent[end - count : end].sum()) / (count * self.hop))
-        self._profile.extend(short_term.tolist())
-        if short_term.size:
-            self._short_term_energies.extend(short_term.tolist())
-            self._max_short_term_energy = max(self._max_short_term_energy, float(short_term.max()))
+        # A block holds only a few hops: plain floats beat numpy calls here. Each window
+        # is summed from its own hops in a fixed order, so the values do not depend on
+        # how the programme was cut into blocks.
+        recent = self._recent_hops
+        block_scale = 1.0 / (MOMENTARY_HOPS * self.hop)
+        for energy in hops.tolist():
+            recent.append(energy)
+            del recent[:-SHORT_TERM_HOPS]
+            self._hop_count += 1
+            count = self._hop_count
+            if count >= MOMENTARY_HOPS:
+                self._block_energies.append(sum(recent[-MOMENTARY_HOPS:]) * block_scale)
+            span = min(count, SHORT_TERM_HOPS)
+            short_term = sum(recent[-span:]) / (span * self.hop)
+            self._profile.append(short_term)
+            if count >= SHORT_TERM_HOPS:
+                self._short_term_energies.append(short_term)
+                if short_term > self._max_short_term_energy:
+                    self._max_short_term_energy = short_term
 
     def result(self) -> LoudnessResult:
         """Return the measurements over everything processed so far."""
@@ -253,16 +251,6 @@ class LoudnessMeter:
             short_term_profile=profile,
             profile_step_s=self.hop / self.sample_rate,
         )
-
-
-def _window_sums(values: NDArray[np.float64], width: int, first: int) -> NDArray[np.float64]:
-    """Sums of ``width`` consecutive values ending at each index from ``first`` on.
-
-    Windows that would start before index 0 are given as 0 (the caller drops them).
-    """
-    padded = np.concatenate((np.zeros(width - 1), values))
-    windows = sliding_window_view(padded, width)[first:]
-    return windows.sum(axis=1)
 
 
 def _gated_lufs(mean_square: float) -> float | None:

@@ -125,6 +125,12 @@ class SampleStats:
         """
         frames = planar.shape[1]
         step = 4096
+        tail = planar[:, -64:]
+        if self._first_sound is not None and max(tail.max(), -tail.min()) > self._silence:
+            # The usual case in music: the block ends in sound. Find the exact frame.
+            loud = np.flatnonzero(np.abs(tail).max(axis=0) > self._silence)
+            self._last_sound = self._frames + frames - tail.shape[1] + int(loud[-1])
+            return
         if self._first_sound is None:
             for begin in range(0, frames, step):
                 loud = np.flatnonzero(

@@ -109,3 +109,17 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert result.stderr.startswith("runout: error: ")
     assert "broken.json" in result.stderr
     assert broken.read_text() == '{"schema_version": 1, "album": '
+
+
+def test_analyze_reports_trims_beyond_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    song = tone_file(tmp_path / "song.wav", -12.0, seconds=3.0)
+    session_path = tmp_path / "album.json"
+    assert main(["new", str(session_path), str(song)]) == 0
+    text = session_path.read_text().replace('"trim_out_s": null', '"trim_out_s": 10.0')
+    session_path.write_text(text)
+    assert main(["analyze", str(session_path)]) == 1
+    err = capsys.readouterr().err
+    assert "song" in err
+    assert "trim" in err

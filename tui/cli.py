@@ -75,7 +75,9 @@ def command_analyze(arguments: argparse.Namespace, out: Console, err: Console) -
         out.print(analysis_table(analyses, titles))
     if session is not None:
         # Trims, fades and crossfades can only be checked against the real lengths.
-        durations = {t.id: a.duration_s for t, a in zip(session.ordered_tracks(), analyses, strict=True)}
+        durations = {
+            t.id: a.duration_s for t, a in zip(session.ordered_tracks(), analyses, strict=True)
+        }
         check_against_sources(session, durations)
     return 0
 

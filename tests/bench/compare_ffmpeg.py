@@ -1,4 +1,4 @@
-"""Compare ``runout analyze`` with ``ffmpeg -af ebur128=peak=true``, track by track.
+r"""Compare ``runout analyze`` with ``ffmpeg -af ebur128=peak=true``, track by track.
 
 Usage::
 
