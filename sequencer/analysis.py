@@ -25,7 +25,7 @@ from sequencer.samplestats import SampleStats
 from sequencer.truepeak import TruePeakMeter
 
 #: Bump when a change to the meters changes any result, so cached analyses are redone.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 #: Progress callback: (frames done, frames in all).
 Progress = Callable[[int, int], None]
@@ -92,6 +92,10 @@ class TrackAnalysis(BaseModel):
     """Time before the first sample above -60 dBFS, seconds."""
     trailing_silence_s: float
     """Time after the last sample above -60 dBFS, seconds."""
+    block_loudness: tuple[float | None, ...]
+    """Loudness of each 400 ms gating block, one every ``profile_step_s``, before any
+    gate (None for digital silence): the integrated loudness of the track at another
+    gain, or of several tracks as one programme, follows exactly from these."""
     short_term_profile: tuple[float | None, ...]
     """Short-term loudness every ``profile_step_s`` (None where silent), for plots and checks."""
     profile_step_s: float
@@ -196,6 +200,7 @@ def analyse_blocks(
         "trailing_silence_s": round(
             (done - 1 - last_sound if last_sound is not None else done) / sample_rate, 4
         ),
+        "block_loudness": level.block_loudness,
         "short_term_profile": level.short_term_profile,
         "profile_step_s": level.profile_step_s,
     }

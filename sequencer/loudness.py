@@ -123,6 +123,10 @@ class LoudnessResult:
     """Highest momentary (400 ms) loudness, evaluated every bin (about 2 ms)."""
     max_short_term_lufs: float | None
     """Highest short-term (3 s) loudness, evaluated every 100 ms."""
+    block_loudness: tuple[float | None, ...]
+    """Loudness of every 400 ms gating block (one per 100 ms), LUFS, ungated
+    (``None`` only for digital silence). With these, the integrated loudness of
+    tracks played at other gains, or of several tracks as one programme, is exact."""
     short_term_profile: tuple[float | None, ...]
     """Short-term loudness at the end of every 100 ms hop (a shorter window during
     the first 3 s); ``None`` where the window is silent."""
@@ -248,6 +252,10 @@ class LoudnessMeter:
             loudness_range_lu=loudness_range(np.asarray(self._short_term_energies)),
             max_momentary_lufs=_gated_lufs_or_none(max_momentary),
             max_short_term_lufs=_gated_lufs_or_none(max_short_term),
+            block_loudness=tuple(
+                None if e <= 0.0 else round(LOUDNESS_OFFSET_DB + 10.0 * math.log10(e), 6)
+                for e in self._block_energies
+            ),
             short_term_profile=profile,
             profile_step_s=self.hop / self.sample_rate,
         )
