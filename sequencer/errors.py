@@ -23,3 +23,7 @@ class AnalysisError(RunoutError):
 
 class Cancelled(RunoutError):
     """A long job was cancelled by the user before it finished."""
+
+
+class RenderError(RunoutError):
+    """Rendering or writing an output file failed (names the file)."""

@@ -1,0 +1,477 @@
+"""The streaming render engine: a timeline and its gains to audio files.
+
+The output is produced block by block: for each block of the timeline, every
+track that sounds in it is read from its source (resampled by a streaming
+soxr resampler when its rate differs), shaped by its gain, fades and crossfade
+curves, and summed. An optional true-peak limiter runs on the sum; then each
+output encoding (16 or 24-bit with seeded TPDF dither, or 32-bit float) is
+computed once and written to every file that covers that part of the timeline.
+Memory does not depend on the album's length, and the output does not depend
+on the block size. Files are written under a temporary name and moved into
+place only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import soundfile
+from numpy.typing import NDArray
+
+from sequencer.audio import open_audio
+from sequencer.errors import AudioError, Cancelled, RenderError
+from sequencer.session import Curve, FileFormat
+from sequencer.timeline import Placement, Timeline
+
+logger = logging.getLogger(__name__)
+
+#: Output frames per block.
+DEFAULT_RENDER_BLOCK = 65536
+#: Source frames read per resampler feed.
+_SOURCE_CHUNK = 32768
+
+_FORMATS = {FileFormat.WAV: "WAV", FileFormat.FLAC: "FLAC", FileFormat.AIFF: "AIFF"}
+_SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
+
+
+class CancelEvent(Protocol):
+    """Anything with ``is_set()``."""
+
+    def is_set(self) -> bool:
+        """Return True once cancellation was asked for."""
+        ...
+
+
+class BusProcessor(Protocol):
+    """A processor on the summed output with a fixed delay (the true-peak limiter)."""
+
+    latency: int
+
+    def process(self, planar: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Process a block; the output is delayed by ``latency`` samples."""
+        ...
+
+    def flush(self) -> NDArray[np.float64]:
+        """Return the last ``latency`` samples."""
+        ...
+
+
+def curve_gain(curve: Curve, x: NDArray[np.float64], rising: bool) -> NDArray[np.float64]:
+    """Gain of a fade or crossfade curve at positions ``x`` in (0, 1).
+
+    Parameters
+    ----------
+    curve
+        linear (gains add to 1), equal-power (sine/cosine: powers add to 1, for
+        uncorrelated material), s-curve (raised cosine: gains add to 1, gentle ends).
+    x
+        Position within the fade, 0 at its start and 1 at its end.
+    rising
+        True for a fade-in, False for a fade-out (the mirror image).
+
+    Returns
+    -------
+    numpy.ndarray
+        The gains.
+    """
+    t = x if rising else 1.0 - x
+    if curve == Curve.LINEAR:
+        return t
+    if curve == Curve.EQUAL_POWER:
+        return np.sin(0.5 * np.pi * t)
+    return 0.5 - 0.5 * np.cos(np.pi * t)
+
+
+def envelope(placement: Placement, begin: int, end: int, gain_db: float) -> NDArray[np.float64]:
+    """Return the gain of ``placement`` for its local samples ``begin..end`` (0 = its first sample).
+
+    Sample ``k`` of a fade of ``n`` samples sits at ``x = (k + 0.5) / n``, so a
+    linear crossfade's two gains add to exactly 1 at every sample.
+    """
+    gains = np.full(end - begin, 10.0 ** (gain_db / 20.0))
+    index = np.arange(begin, end, dtype=np.float64)
+    length = placement.length
+    for size, curve, rising in (
+        (placement.fade_in, placement.fade_in_curve, True),
+        (placement.crossfade_in, placement.crossfade_in_curve, True),
+        (placement.fade_out, placement.fade_out_curve, False),
+        (placement.crossfade_out, placement.crossfade_out_curve, False),
+    ):
+        if size == 0:
+            continue
+        first = 0 if rising else length - size
+        lo, hi = max(begin, first), min(end, first + size)
+        if lo >= hi:
+            continue
+        x = (index[lo - begin : hi - begin] - first + 0.5) / size
+        gains[lo - begin : hi - begin] *= curve_gain(curve, x, rising)
+    return gains
+
+
+class _TrackReader:
+    """Reads one placement's audio at the output rate, in order, exactly ``length`` frames."""
+
+    def __init__(self, placement: Placement, output_rate: int) -> None:
+        self.placement = placement
+        self._handle = open_audio(placement.path)
+        self._handle.seek(placement.source_start)
+        self._remaining = placement.source_stop - placement.source_start
+        self._delivered = 0
+        self._pending = np.zeros((0, 2))
+        self._resampler: Any = None
+        if placement.source_rate != output_rate:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(
+                placement.source_rate, output_rate, 2, dtype="float64", quality="VHQ"
+            )
+
+    def read(self, frames: int) -> NDArray[np.float64]:
+        """Return the next ``frames`` frames, shape (frames, 2); silence past the track's end."""
+        frames = min(frames, self.placement.length - self._delivered)
+        if self._resampler is None and self._pending.shape[0] == 0:
+            out = self._read_source(min(frames, self._remaining))
+        else:
+            while self._pending.shape[0] < frames and self._resampler is not None:
+                self._feed()
+            out = self._pending[:frames]
+            self._pending = self._pending[frames:]
+        if out.shape[0] < frames:  # the resampler gave a sample less than the rounded length
+            out = np.concatenate((out, np.zeros((frames - out.shape[0], 2))))
+        self._delivered += frames
+        return out
+
+    def _read_source(self, count: int) -> NDArray[np.float64]:
+        """Read ``count`` source frames as stereo float64."""
+        try:
+            chunk = self._handle.read(count, dtype="float64", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError) as error:
+            raise AudioError(f"{self.placement.path}: reading failed ({error})") from error
+        if chunk.shape[0] < count:
+            raise AudioError(
+                f"{self.placement.path}: the file ends early; it changed or is truncated "
+                "(analyse it again)"
+            )
+        self._remaining -= count
+        return np.repeat(chunk, 2, axis=1) if chunk.shape[1] == 1 else chunk
+
+    def _feed(self) -> None:
+        """Resample the next source chunk into the pending buffer."""
+        chunk = self._read_source(min(_SOURCE_CHUNK, self._remaining))
+        last = self._remaining == 0
+        converted = self._resampler.resample_chunk(chunk, last=last)
+        if last:
+            self._resampler = None
+        self._pending = np.concatenate((self._pending, converted))
+
+    def close(self) -> None:
+        """Close the source file."""
+        self._handle.close()
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file the render writes: a range of the timeline in one encoding."""
+
+    path: Path
+    """Final path; the file appears there only when complete."""
+    start: int
+    """First timeline sample in the file."""
+    stop: int
+    """One past the last timeline sample in the file."""
+    bit_depth: int = 24
+    """16 or 24-bit integer PCM (dithered), or 32 for float."""
+    file_format: FileFormat = FileFormat.WAV
+    """Container."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Metadata: title, artist, album, tracknumber, date, comment, isrc (FLAC)."""
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A file the render wrote."""
+
+    path: Path
+    """Where it is."""
+    frames: int
+    """Samples per channel."""
+    sha256: str
+    """SHA-256 of the whole file."""
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """What a render did."""
+
+    files: tuple[WrittenFile, ...]
+    """Every file written, in the order asked."""
+    limiter_reduction_db: Mapping[str, float]
+    """Largest limiter gain reduction within each track's range, dB (empty without a limiter)."""
+    peak_dbfs: float | None
+    """Highest sample level of the mix before encoding."""
+
+
+def dither_seed(*parts: str) -> int:
+    """Make a 64-bit seed from text (the session's hash and the output's identity)."""
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+class _Encoder:
+    """Turns the float mix into one bit depth, with TPDF dither from a seeded stream.
+
+    Dither is drawn in timeline order, one 64-bit random word per frame (four
+    16-bit uniforms: two per channel, whose difference is triangular over
+    +/- 1 LSB), so the same seed gives the same samples whatever the block size.
+    """
+
+    def __init__(self, bit_depth: int, seed: int) -> None:
+        self.bit_depth = bit_depth
+        self._bits = np.random.PCG64(seed)
+
+    def encode(self, mix: NDArray[np.float64]) -> NDArray[Any]:
+        """Encode a block (frames, 2) to samples soundfile writes as they are."""
+        if self.bit_depth == 32:
+            return mix.astype(np.float32)
+        scale = float(2 ** (self.bit_depth - 1))
+        frames = mix.shape[0]
+        raw: NDArray[np.uint64] = self._bits.random_raw(frames)
+        uniform = raw.view(np.uint16).reshape(frames, 2, 2)
+        quantised = mix * scale
+        quantised += (uniform[:, :, 0].astype(np.float64) - uniform[:, :, 1]) * (1.0 / 65536.0)
+        quantised += 0.5
+        np.floor(quantised, out=quantised)
+        np.clip(quantised, -scale, scale - 1.0, out=quantised)
+        if self.bit_depth == 16:
+            return quantised.astype(np.int16)
+        return quantised.astype(np.int32) << 8  # 24-bit in the top of int32, as soundfile expects
+
+
+class _Writer:
+    """Writes one output file under a temporary name, then moves it into place."""
+
+    def __init__(self, spec: OutputFile, sample_rate: int) -> None:
+        self.spec = spec
+        if spec.file_format == FileFormat.FLAC and spec.bit_depth == 32:
+            raise RenderError(
+                f"{spec.path}: FLAC cannot hold 32-bit float; choose 16 or 24-bit, or WAV"
+            )
+        self.temporary = spec.path.with_name(f".{spec.path.name}.part")
+        try:
+            spec.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = soundfile.SoundFile(
+                str(self.temporary),
+                "w",
+                samplerate=sample_rate,
+                channels=2,
+                subtype=_SUBTYPES[spec.bit_depth],
+                format=_FORMATS[spec.file_format],
+            )
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+            raise RenderError(f"{spec.path}: cannot create the file ({error})") from error
+        for key in ("title", "artist", "album", "tracknumber", "date", "comment"):
+            if spec.tags.get(key):
+                setattr(self._file, key, spec.tags[key])
+        self.frames = 0
+
+    def write(self, samples: NDArray[Any]) -> None:
+        """Append interleaved samples."""
+        try:
+            self._file.write(samples)
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+            raise RenderError(
+                f"{self.spec.path}: writing failed ({error}); is the disk full?"
+            ) from error
+        self.frames += samples.shape[0]
+
+    def commit(self) -> WrittenFile:
+        """Close, add tags soundfile cannot write, fsync, and move into place."""
+        self._file.close()
+        if self.spec.file_format == FileFormat.FLAC and self.spec.tags.get("isrc"):
+            _tag_flac_isrc(self.temporary, self.spec.tags["isrc"])
+        digest = hashlib.sha256()
+        with open(self.temporary, "rb+") as stream:
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(chunk)
+            os.fsync(stream.fileno())
+        os.replace(self.temporary, self.spec.path)
+        return WrittenFile(path=self.spec.path, frames=self.frames, sha256=digest.hexdigest())
+
+    def abort(self) -> None:
+        """Close and delete the temporary file."""
+        with contextlib.suppress(soundfile.LibsndfileError, RuntimeError, OSError):
+            self._file.close()
+        self.temporary.unlink(missing_ok=True)
+
+
+def _tag_flac_isrc(path: Path, isrc: str) -> None:
+    """Add the ISRC Vorbis comment to a FLAC file (libsndfile has no ISRC field)."""
+    from mutagen.flac import FLAC
+
+    tags = FLAC(str(path))
+    tags["ISRC"] = isrc
+    tags.save()
+
+
+def render(
+    timeline: Timeline,
+    gains_db: Mapping[str, float],
+    outputs: Sequence[OutputFile],
+    *,
+    seed: int,
+    limiter: BusProcessor | None = None,
+    block_frames: int = DEFAULT_RENDER_BLOCK,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: CancelEvent | None = None,
+) -> RenderReport:
+    """Render ``timeline`` into ``outputs`` in one streaming pass.
+
+    Parameters
+    ----------
+    timeline
+        Exact positions of every track.
+    gains_db
+        Gain per track id in dB (missing tracks get 0 dB).
+    outputs
+        Files to write; each covers a range of the timeline in one encoding.
+        Files of the same bit depth share one dither stream, so per-track files
+        concatenate to the album file sample for sample.
+    seed
+        Seed of the dither (see :func:`dither_seed`): the same seed, timeline
+        and sources give byte-identical files.
+    limiter
+        An optional processor on the mix (the true-peak limiter); its latency is
+        compensated so positions stay exact.
+    block_frames
+        Frames per block; the output does not depend on it.
+    progress
+        Called with (frames done, frames in all).
+    cancel
+        When set, the render stops, removes its temporary files and raises
+        :class:`Cancelled`.
+
+    Returns
+    -------
+    RenderReport
+        The files with their checksums, and the limiter's work per track.
+
+    Raises
+    ------
+    RenderError, AudioError
+        Naming the file; no partial file is left under a final name.
+    """
+    writers: list[_Writer] = []
+    readers: dict[int, _TrackReader] = {}
+    try:
+        for spec in outputs:
+            writers.append(_Writer(spec, timeline.sample_rate))
+        encoders = {
+            depth: _Encoder(depth, seed + depth) for depth in {w.spec.bit_depth for w in writers}
+        }
+        reduction: dict[str, float] = {}
+        peak = 0.0
+        total = timeline.length
+        to_skip = limiter.latency if limiter is not None else 0
+        position = 0  # next timeline sample to mix
+        emitted = 0  # next timeline sample to encode
+        while emitted < total:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("render cancelled")
+            if position < total:
+                count = min(block_frames, total - position)
+                mix = _mix(timeline, gains_db, readers, position, count)
+                position += count
+                if limiter is not None:
+                    mix = _limit(limiter, mix, position - count, timeline, reduction)
+                    if position >= total:
+                        mix = np.concatenate((mix, limiter.flush().T))
+                    # The limiter delays its output: its first samples precede the timeline.
+                    dropped = min(to_skip, mix.shape[0])
+                    mix = mix[dropped:]
+                    to_skip -= dropped
+            else:
+                break
+            if mix.shape[0] == 0:
+                continue
+            start = emitted
+            mix = mix[: total - start]
+            emitted += mix.shape[0]
+            peak = max(peak, float(np.max(np.abs(mix))) if mix.size else 0.0)
+            encoded = {depth: encoder.encode(mix) for depth, encoder in encoders.items()}
+            for writer in writers:
+                lo, hi = max(start, writer.spec.start), min(emitted, writer.spec.stop)
+                if lo < hi:
+                    writer.write(encoded[writer.spec.bit_depth][lo - start : hi - start])
+            if progress is not None:
+                progress(emitted, total)
+        written = tuple(writer.commit() for writer in writers)
+        for writer, file in zip(writers, written, strict=True):
+            expected = writer.spec.stop - writer.spec.start
+            if file.frames != expected:
+                raise RenderError(f"{file.path}: wrote {file.frames} samples, expected {expected}")
+        return RenderReport(
+            files=written,
+            limiter_reduction_db=reduction,
+            peak_dbfs=20.0 * math.log10(peak) if peak > 0 else None,
+        )
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    finally:
+        for reader in readers.values():
+            reader.close()
+
+
+def _limit(
+    limiter: BusProcessor,
+    mix: NDArray[np.float64],
+    block_start: int,
+    timeline: Timeline,
+    reduction: dict[str, float],
+) -> NDArray[np.float64]:
+    """Run the limiter on a block (frames, 2) and note its gain reduction per track."""
+    out = np.ascontiguousarray(limiter.process(np.ascontiguousarray(mix.T)).T)
+    reduction_db = getattr(limiter, "last_reduction_db", None)
+    if reduction_db is not None and reduction_db > 0:
+        for placement in timeline.placements:
+            if placement.start < block_start + mix.shape[0] and placement.end > block_start:
+                reduction[placement.track_id] = max(
+                    reduction.get(placement.track_id, 0.0), reduction_db
+                )
+    return out
+
+
+def _mix(
+    timeline: Timeline,
+    gains_db: Mapping[str, float],
+    readers: dict[int, _TrackReader],
+    position: int,
+    count: int,
+) -> NDArray[np.float64]:
+    """Sum every track sounding in ``position .. position + count`` into (count, 2)."""
+    mix = np.zeros((count, 2))
+    stop = position + count
+    for index, placement in enumerate(timeline.placements):
+        if placement.end <= position or placement.start >= stop:
+            if placement.end <= position and index in readers:
+                readers.pop(index).close()
+            continue
+        reader = readers.get(index)
+        if reader is None:
+            reader = readers[index] = _TrackReader(placement, timeline.sample_rate)
+        lo, hi = max(position, placement.start), min(stop, placement.end)
+        audio = reader.read(hi - lo)
+        gain = gains_db.get(placement.track_id, 0.0)
+        audio *= envelope(placement, lo - placement.start, hi - placement.start, gain)[:, None]
+        mix[lo - position : hi - position] += audio
+    return mix
