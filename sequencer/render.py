@@ -244,7 +244,7 @@ class _Encoder:
             return mix.astype(np.float32)
         scale = float(2 ** (self.bit_depth - 1))
         frames = mix.shape[0]
-        raw: NDArray[np.uint64] = self._bits.random_raw(frames)
+        raw = np.asarray(self._bits.random_raw(frames), dtype=np.uint64)
         uniform = raw.view(np.uint16).reshape(frames, 2, 2)
         quantised = mix * scale
         quantised += (uniform[:, :, 0].astype(np.float64) - uniform[:, :, 1]) * (1.0 / 65536.0)
