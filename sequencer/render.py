@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 #: Output frames per block.
 DEFAULT_RENDER_BLOCK = 65536
 #: Source frames read per resampler feed.
-_SOURCE_CHUNK = 32768
+_SOURCE_CHUNK = 65536
 
 _FORMATS = {FileFormat.WAV: "WAV", FileFormat.FLAC: "FLAC", FileFormat.AIFF: "AIFF"}
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
@@ -54,7 +54,19 @@ class CancelEvent(Protocol):
 class BusProcessor(Protocol):
     """A processor on the summed output with a fixed delay (the true-peak limiter)."""
 
-    latency: int
+    @property
+    def latency(self) -> int:
+        """Delay of the output in samples."""
+        ...
+
+    @property
+    def position(self) -> int:
+        """Frames output so far, including the first ``latency`` ones."""
+        ...
+
+    def last_reduction_db(self) -> NDArray[np.float64]:
+        """Gain reduction of each frame of the last output, dB."""
+        ...
 
     def process(self, planar: NDArray[np.float64]) -> NDArray[np.float64]:
         """Process a block; the output is delayed by ``latency`` samples."""
@@ -141,10 +153,13 @@ class _TrackReader:
         if self._resampler is None and self._pending.shape[0] == 0:
             out = self._read_source(min(frames, self._remaining))
         else:
-            while self._pending.shape[0] < frames and self._resampler is not None:
-                self._feed()
-            out = self._pending[:frames]
-            self._pending = self._pending[frames:]
+            pieces, have = [self._pending], self._pending.shape[0]
+            while have < frames and self._resampler is not None:
+                converted = self._feed()
+                pieces.append(converted)
+                have += converted.shape[0]
+            pending = np.concatenate(pieces) if len(pieces) > 1 else self._pending
+            out, self._pending = pending[:frames], pending[frames:]
         if out.shape[0] < frames:  # the resampler gave a sample less than the rounded length
             out = np.concatenate((out, np.zeros((frames - out.shape[0], 2))))
         self._delivered += frames
@@ -164,14 +179,14 @@ class _TrackReader:
         self._remaining -= count
         return np.repeat(chunk, 2, axis=1) if chunk.shape[1] == 1 else chunk
 
-    def _feed(self) -> None:
-        """Resample the next source chunk into the pending buffer."""
+    def _feed(self) -> NDArray[np.float64]:
+        """Resample the next source chunk and return what the resampler gives back."""
         chunk = self._read_source(min(_SOURCE_CHUNK, self._remaining))
         last = self._remaining == 0
-        converted = self._resampler.resample_chunk(chunk, last=last)
+        converted: NDArray[np.float64] = self._resampler.resample_chunk(chunk, last=last)
         if last:
             self._resampler = None
-        self._pending = np.concatenate((self._pending, converted))
+        return converted
 
     def close(self) -> None:
         """Close the source file."""
@@ -391,9 +406,11 @@ def render(
                 mix = _mix(timeline, gains_db, readers, position, count)
                 position += count
                 if limiter is not None:
-                    mix = _limit(limiter, mix, position - count, timeline, reduction)
+                    mix = _limit(limiter, mix, timeline, reduction)
                     if position >= total:
-                        mix = np.concatenate((mix, limiter.flush().T))
+                        tail = np.ascontiguousarray(limiter.flush().T)
+                        _note_reduction(limiter, tail.shape[0], timeline, reduction)
+                        mix = np.concatenate((mix, tail))
                     # The limiter delays its output: its first samples precede the timeline.
                     dropped = min(to_skip, mix.shape[0])
                     mix = mix[dropped:]
@@ -435,20 +452,29 @@ def render(
 def _limit(
     limiter: BusProcessor,
     mix: NDArray[np.float64],
-    block_start: int,
     timeline: Timeline,
     reduction: dict[str, float],
 ) -> NDArray[np.float64]:
-    """Run the limiter on a block (frames, 2) and note its gain reduction per track."""
+    """Run the limiter on a block (frames, 2); note its largest gain reduction per track."""
     out = np.ascontiguousarray(limiter.process(np.ascontiguousarray(mix.T)).T)
-    reduction_db = getattr(limiter, "last_reduction_db", None)
-    if reduction_db is not None and reduction_db > 0:
-        for placement in timeline.placements:
-            if placement.start < block_start + mix.shape[0] and placement.end > block_start:
-                reduction[placement.track_id] = max(
-                    reduction.get(placement.track_id, 0.0), reduction_db
-                )
+    _note_reduction(limiter, out.shape[0], timeline, reduction)
     return out
+
+
+def _note_reduction(
+    limiter: BusProcessor, frames: int, timeline: Timeline, reduction: dict[str, float]
+) -> None:
+    """Attribute the limiter's last gain reduction to the tracks it fell on."""
+    per_frame = limiter.last_reduction_db()
+    if frames == 0 or not np.any(per_frame > 0):
+        return
+    first = limiter.position - frames - limiter.latency  # timeline position of the first frame
+    for placement in timeline.placements:
+        lo, hi = max(first, placement.start), min(first + frames, placement.end)
+        if lo < hi:
+            worst = float(per_frame[lo - first : hi - first].max())
+            if worst > reduction.get(placement.track_id, 0.0):
+                reduction[placement.track_id] = round(worst, 3)
 
 
 def _mix(
