@@ -119,6 +119,25 @@ def _with_fields(session: Session, part: str, what: str, changes: dict[str, Any]
 # --------------------------------------------------------------------------- running order
 
 
+def set_order(session: Session, order: Sequence[str]) -> Session:
+    """Set the whole running order.
+
+    Parameters
+    ----------
+    session : Session
+        The session to edit.
+    order : sequence of str
+        Track ids in running order; tracks of the session left out are parked
+        (kept, not played).
+
+    Returns
+    -------
+    Session
+        A new session; crossfades whose tracks are no longer neighbours are dropped.
+    """
+    return _with_order(session, order, "set the running order")
+
+
 def move_track(session: Session, track_id: str, new_index: int) -> Session:
     """Move a track to another position in the running order.
 

@@ -14,18 +14,23 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.table import Table
 
 from sequencer import __version__
 from sequencer.analysis import TrackAnalysis
 from sequencer.batch import analyse_sources
 from sequencer.cache import AnalysisCache
 from sequencer.errors import Cancelled, RunoutError, SessionError
-from sequencer.session import check_against_sources, new_session
+from sequencer.session import Session, check_against_sources, new_session
 from sequencer.store import load_session, save_session
 from tui.jobs import Report, run_with_progress
-from tui.report import analysis_json, analysis_table
+from tui.report import analysis_json, analysis_table, format_duration
+
+if TYPE_CHECKING:
+    from sequencer.deliver import Deliverable
 
 #: Exit status for errors the user can fix, and for a cancelled job (as after SIGINT).
 EXIT_ERROR = 1
@@ -127,6 +132,93 @@ def command_demo(arguments: argparse.Namespace, out: Console, err: Console) -> i
     return 0
 
 
+def _session_analyses(
+    session_path: Path, arguments: argparse.Namespace, err: Console
+) -> tuple[Session, dict[str, TrackAnalysis]]:
+    """Load a session and analyse its tracks (cached), by track id."""
+    session = load_session(session_path)
+    tracks = session.ordered_tracks()
+    if not tracks:
+        raise SessionError(f"{session_path}: the session has no tracks in its running order")
+    analyses = _analyse(
+        [t.path for t in tracks],
+        use_cache=not arguments.no_cache,
+        workers=arguments.workers,
+        console=err,
+    )
+    return session, {track.id: analysis for track, analysis in zip(tracks, analyses, strict=True)}
+
+
+def _deliver(
+    session: Session,
+    analyses: dict[str, TrackAnalysis],
+    out_dir: Path,
+    preset: str | None,
+    err: Console,
+) -> Deliverable:
+    """Render the digital deliverables with a progress bar."""
+    from sequencer.deliver import Preset, deliver
+
+    chosen = Preset(preset) if preset else None
+
+    def job(report: Report, cancel: threading.Event) -> Deliverable:
+        return deliver(
+            session,
+            out_dir,
+            preset=chosen,
+            analyses=analyses,
+            cache=AnalysisCache(),
+            progress=report,
+            cancel=cancel,
+        )
+
+    return run_with_progress(err, "rendering", job)
+
+
+def print_deliverable(result: Deliverable, out: Console) -> None:
+    """Print what a delivery wrote and how it measures."""
+    table = Table(
+        title=f"Wrote {result.spec.name} deliverables to {result.directory}", title_justify="left"
+    )
+    for name in ("file", "duration", "LUFS", "TP dBTP", "SHA-256"):
+        table.add_column(
+            name, justify="left" if name in ("file", "SHA-256") else "right", no_wrap=True
+        )
+    files = (result.album_file, *result.track_files)
+    for path in files:
+        analysis = result.measured[str(path)]
+        table.add_row(
+            path.name,
+            format_duration(analysis.duration_s),
+            "-" if analysis.integrated_lufs is None else f"{analysis.integrated_lufs:.1f}",
+            "-" if analysis.true_peak_dbtp is None else f"{analysis.true_peak_dbtp:.1f}",
+            _sha256_of(result, path)[:12],
+        )
+    out.print(table)
+    if result.cue_file is not None:
+        out.print(f"CUE sheet: {result.cue_file}")
+    out.print(f"manifest:  {result.manifest}")
+    out.print(f"levels:    {result.plan.summary()}")
+
+
+def _sha256_of(result: Deliverable, path: Path) -> str:
+    """Return the checksum the manifest records for ``path``."""
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    return next((f["sha256"] for f in manifest["files"] if f["path"] == path.name), "")
+
+
+def command_render(arguments: argparse.Namespace, out: Console, err: Console) -> int:
+    """``runout render SESSION.json``: the digital deliverables."""
+    session_path = Path(arguments.session)
+    session, analyses = _session_analyses(session_path, arguments, err)
+    default = session_path.with_name(f"{session_path.stem}-{arguments.preset or 'master'}")
+    result = _deliver(
+        session, analyses, Path(arguments.out) if arguments.out else default, arguments.preset, err
+    )
+    print_deliverable(result, out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``runout`` and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -164,6 +256,26 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--force", action="store_true", help="overwrite an existing session file")
     new.set_defaults(handler=command_new)
 
+    render_parser = commands.add_parser(
+        "render",
+        help="render the digital deliverables (album file, CUE, per-track files, manifest)",
+        description=(
+            "Render the album in one pass: the continuous album file (with a CUE sheet for CD), "
+            "per-track files that concatenate to it, and manifest.json with levels and checksums."
+        ),
+    )
+    render_parser.add_argument("session", metavar="SESSION.json")
+    render_parser.add_argument(
+        "--out", metavar="DIR", help="output folder (default: next to the session)"
+    )
+    render_parser.add_argument(
+        "--preset",
+        choices=["cd", "streaming", "hires"],
+        help="cd: 44.1 kHz/16-bit + CUE; streaming: 24-bit at the master rate; hires: 24-bit FLAC",
+    )
+    _add_analysis_options(render_parser)
+    render_parser.set_defaults(handler=command_render)
+
     demo = commands.add_parser(
         "demo",
         help="build the demo album and session, analyse it, report",
@@ -174,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_analysis_options(demo)
     demo.set_defaults(handler=command_demo)
+
+    from tui import edit_commands
+
+    edit_commands.register(commands)
     return parser
 
 
