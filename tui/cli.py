@@ -128,7 +128,10 @@ def command_demo(arguments: argparse.Namespace, out: Console, err: Console) -> i
     )
     out.print(f"[bold]{session.album.artist} — {session.album.title}[/bold]  ({session_path})")
     out.print(analysis_table(analyses, [t.title for t in tracks]))
-    out.print(f"session: {session_path}\nnext: runout analyze {session_path} --json")
+    by_id = {track.id: analysis for track, analysis in zip(tracks, analyses, strict=True)}
+    result = _deliver(session, by_id, directory / "cd", "cd", err)
+    print_deliverable(result, out)
+    out.print(f"session: {session_path}\nnext: runout show {session_path}")
     return 0
 
 
