@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import tempfile
@@ -50,6 +51,10 @@ from sequencer.timeline import SourceInfo, Timeline, album_timeline, probe_sourc
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
+#: Renders after the first when the written files' true peak is over the ceiling.
+MAX_CEILING_CORRECTIONS = 2
+#: Extra headroom taken by such a correction, dB.
+CEILING_CORRECTION_MARGIN_DB = 0.02
 _EXTENSIONS = {FileFormat.WAV: "wav", FileFormat.FLAC: "flac", FileFormat.AIFF: "aiff"}
 
 #: Progress of a delivery: (done, total, what is happening).
@@ -114,8 +119,14 @@ def delivery_spec(
 
 
 def session_hash(session: Session) -> str:
-    """Return the SHA-256 of the session as saved (paths relative to the filesystem root)."""
-    return hashlib.sha256(dump_session_json(session, Path("/")).encode("utf-8")).hexdigest()
+    """Return the SHA-256 of the session as saved, with paths relative to its sources' folder.
+
+    Relative paths make the hash (and so the dither seed) the same wherever the
+    album folder is moved: the same session renders the same bytes.
+    """
+    folders = [str(Path(track.path).parent) for track in session.tracks]
+    base = Path(os.path.commonpath(folders)) if folders else Path("/")
+    return hashlib.sha256(dump_session_json(session, base).encode("utf-8")).hexdigest()
 
 
 def safe_file_name(text: str, fallback: str = "untitled") -> str:
@@ -207,26 +218,51 @@ def deliver(
         outputs.append(OutputFile(path, start, stop, spec.bit_depth, spec.file_format, tags))
         track_paths.append(path)
     gains = {gain.track_id: gain.gain_db for gain in plan.tracks}
-    limiter = (
-        TruePeakLimiter(spec.sample_rate, session.loudness.true_peak_ceiling_dbtp)
-        if plan.limiter
-        else None
-    )
+    ceiling = session.loudness.true_peak_ceiling_dbtp
     digest = session_hash(session)
+    correction_db = 0.0
+    for attempt in range(1 + MAX_CEILING_CORRECTIONS):
+        limiter = TruePeakLimiter(spec.sample_rate, ceiling) if plan.limiter else None
 
-    def render_progress(done: int, total: int) -> None:
-        if progress is not None:
-            progress(done, total, "rendering")
+        what = "rendering" if attempt == 0 else "rendering again, a little lower"
 
-    report = render(
-        timeline,
-        gains,
-        outputs,
-        seed=dither_seed(digest, spec.name),
-        limiter=limiter,
-        progress=render_progress,
-        cancel=cancel,
-    )
+        def render_progress(done: int, total: int, what: str = what) -> None:
+            if progress is not None:
+                progress(done, total, what)
+
+        report = render(
+            timeline,
+            {track_id: gain + correction_db for track_id, gain in gains.items()},
+            outputs,
+            seed=dither_seed(digest, spec.name),
+            limiter=limiter,
+            progress=render_progress,
+            cancel=cancel,
+        )
+
+        def measure_progress(done: int, total: int, finished: int, count: int) -> None:
+            if progress is not None:
+                progress(done, total, f"measuring {finished}/{count} files")
+
+        written = [file.path for file in report.files]
+        measured_list = analyse_sources(
+            written, cache=cache, progress=measure_progress, cancel=cancel
+        )
+        measured = {
+            str(path): analysis for path, analysis in zip(written, measured_list, strict=True)
+        }
+        excess = max((a.true_peak_dbtp or -math.inf) for a in measured_list) - ceiling
+        if excess <= 0.0 or plan.limiter:
+            break
+        # A crossfade's sum, resampling or dither can lift an inter-sample peak a
+        # little above what the sources' analyses predicted: lower every gain by the
+        # excess (relative levels kept) and render again, so the ceiling holds.
+        correction_db -= excess + CEILING_CORRECTION_MARGIN_DB
+        logger.info(
+            "rendered true peak %.3f dB over the ceiling; lowering gains by %.3f dB",
+            excess,
+            -correction_db,
+        )
     cue_path = None
     if spec.cue:
         cue_path = album_path.with_suffix(".cue")
@@ -234,18 +270,10 @@ def deliver(
             session, timeline, album_path.name, off_frame="error" if spec.cd_alignment else "round"
         )
         write_cue_sheet(cue_path, sheet)
-
-    def measure_progress(done: int, total: int, finished: int, count: int) -> None:
-        if progress is not None:
-            progress(done, total, f"measuring {finished}/{count} files")
-
-    written = [file.path for file in report.files]
-    measured_list = analyse_sources(written, cache=cache, progress=measure_progress, cancel=cancel)
-    measured = {str(path): analysis for path, analysis in zip(written, measured_list, strict=True)}
     manifest = out_dir / MANIFEST_NAME
-    _write_json(
-        manifest, _manifest(session, spec, plan, timeline, report, measured, cue_path, digest)
-    )
+    content = _manifest(session, spec, plan, timeline, report, measured, cue_path, digest)
+    content["loudness"]["ceiling_correction_db"] = round(correction_db, 4)
+    _write_json(manifest, content)
     return Deliverable(
         directory=out_dir,
         spec=spec,

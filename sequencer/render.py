@@ -18,7 +18,9 @@ import hashlib
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -129,37 +131,100 @@ def envelope(placement: Placement, begin: int, end: int, gain_db: float) -> NDAr
     return gains
 
 
+class _Prefetch:
+    """Runs a producer in a thread and hands its items over through a bounded queue.
+
+    libsndfile reads and soxr resampling release the GIL, so a track's source is
+    read and resampled on the other core while the render mixes and writes. The
+    queue's depth bounds the memory whatever the track's length.
+    """
+
+    _END = object()
+
+    def __init__(self, produce: Callable[[], Iterator[Any]], depth: int = 3) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(produce,), daemon=True)
+        self._thread.start()
+
+    def _run(self, produce: Callable[[], Iterator[Any]]) -> None:
+        try:
+            for item in produce():
+                if not self._put(item):
+                    return
+            self._put(self._END)
+        except BaseException as error:  # handed to the consumer and raised there
+            self._put(error)
+
+    def _put(self, item: Any) -> bool:
+        """Put an item unless the consumer has gone away."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self) -> Any:
+        """Return the next item, ``None`` at the end; re-raise the producer's error."""
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(self._END)  # later calls see the end too
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop the producer and wait for it."""
+        self._stop.set()
+        self._thread.join()
+
+
 class _TrackReader:
     """Reads one placement's audio at the output rate, in order, exactly ``length`` frames."""
 
     def __init__(self, placement: Placement, output_rate: int) -> None:
         self.placement = placement
+        self._output_rate = output_rate
         self._handle = open_audio(placement.path)
-        self._handle.seek(placement.source_start)
-        self._remaining = placement.source_stop - placement.source_start
         self._delivered = 0
         self._pending = np.zeros((0, 2))
-        self._resampler: Any = None
-        if placement.source_rate != output_rate:
+        self._chunks = _Prefetch(self._produce)
+
+    def _produce(self) -> Iterator[NDArray[np.float64]]:
+        """Yield the placement's audio at the output rate in chunks (runs in a thread)."""
+        placement = self.placement
+        self._handle.seek(placement.source_start)
+        remaining = placement.source_stop - placement.source_start
+        resampler: Any = None
+        if placement.source_rate != self._output_rate:
             import soxr
 
-            self._resampler = soxr.ResampleStream(
-                placement.source_rate, output_rate, 2, dtype="float64", quality="VHQ"
+            resampler = soxr.ResampleStream(
+                placement.source_rate, self._output_rate, 2, dtype="float64", quality="VHQ"
             )
+        while remaining > 0:
+            count = min(_SOURCE_CHUNK, remaining)
+            chunk = self._read_source(count)
+            remaining -= count
+            if resampler is not None:
+                chunk = resampler.resample_chunk(chunk, last=remaining == 0)
+            yield chunk
 
     def read(self, frames: int) -> NDArray[np.float64]:
         """Return the next ``frames`` frames, shape (frames, 2); silence past the track's end."""
         frames = min(frames, self.placement.length - self._delivered)
-        if self._resampler is None and self._pending.shape[0] == 0:
-            out = self._read_source(min(frames, self._remaining))
-        else:
-            pieces, have = [self._pending], self._pending.shape[0]
-            while have < frames and self._resampler is not None:
-                converted = self._feed()
-                pieces.append(converted)
-                have += converted.shape[0]
-            pending = np.concatenate(pieces) if len(pieces) > 1 else self._pending
-            out, self._pending = pending[:frames], pending[frames:]
+        pieces, have = [self._pending], self._pending.shape[0]
+        while have < frames:
+            chunk = self._chunks.get()
+            if chunk is None:
+                break
+            pieces.append(chunk)
+            have += chunk.shape[0]
+        pending = np.concatenate(pieces) if len(pieces) > 1 else self._pending
+        out, self._pending = pending[:frames], pending[frames:]
         if out.shape[0] < frames:  # the resampler gave a sample less than the rounded length
             out = np.concatenate((out, np.zeros((frames - out.shape[0], 2))))
         self._delivered += frames
@@ -176,20 +241,11 @@ class _TrackReader:
                 f"{self.placement.path}: the file ends early; it changed or is truncated "
                 "(analyse it again)"
             )
-        self._remaining -= count
         return np.repeat(chunk, 2, axis=1) if chunk.shape[1] == 1 else chunk
 
-    def _feed(self) -> NDArray[np.float64]:
-        """Resample the next source chunk and return what the resampler gives back."""
-        chunk = self._read_source(min(_SOURCE_CHUNK, self._remaining))
-        last = self._remaining == 0
-        converted: NDArray[np.float64] = self._resampler.resample_chunk(chunk, last=last)
-        if last:
-            self._resampler = None
-        return converted
-
     def close(self) -> None:
-        """Close the source file."""
+        """Stop reading and close the source file."""
+        self._chunks.close()
         self._handle.close()
 
 
@@ -386,50 +442,40 @@ def render(
     """
     writers: list[_Writer] = []
     readers: dict[int, _TrackReader] = {}
+    stage: _EncodeStage | None = None
     try:
         for spec in outputs:
             writers.append(_Writer(spec, timeline.sample_rate))
-        encoders = {
-            depth: _Encoder(depth, seed + depth) for depth in {w.spec.bit_depth for w in writers}
-        }
+        stage = _EncodeStage(writers, seed)
         reduction: dict[str, float] = {}
-        peak = 0.0
         total = timeline.length
         to_skip = limiter.latency if limiter is not None else 0
         position = 0  # next timeline sample to mix
         emitted = 0  # next timeline sample to encode
-        while emitted < total:
+        while position < total:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("render cancelled")
-            if position < total:
-                count = min(block_frames, total - position)
-                mix = _mix(timeline, gains_db, readers, position, count)
-                position += count
-                if limiter is not None:
-                    mix = _limit(limiter, mix, timeline, reduction)
-                    if position >= total:
-                        tail = np.ascontiguousarray(limiter.flush().T)
-                        _note_reduction(limiter, tail.shape[0], timeline, reduction)
-                        mix = np.concatenate((mix, tail))
-                    # The limiter delays its output: its first samples precede the timeline.
-                    dropped = min(to_skip, mix.shape[0])
-                    mix = mix[dropped:]
-                    to_skip -= dropped
-            else:
-                break
+            count = min(block_frames, total - position)
+            mix = _mix(timeline, gains_db, readers, position, count)
+            position += count
+            if limiter is not None:
+                mix = _limit(limiter, mix, timeline, reduction)
+                if position >= total:
+                    tail = np.ascontiguousarray(limiter.flush().T)
+                    _note_reduction(limiter, tail.shape[0], timeline, reduction)
+                    mix = np.concatenate((mix, tail))
+                # The limiter delays its output: its first samples precede the timeline.
+                dropped = min(to_skip, mix.shape[0])
+                mix = mix[dropped:]
+                to_skip -= dropped
+            mix = mix[: total - emitted]
             if mix.shape[0] == 0:
                 continue
-            start = emitted
-            mix = mix[: total - start]
+            stage.submit(emitted, mix)
             emitted += mix.shape[0]
-            peak = max(peak, float(np.max(np.abs(mix))) if mix.size else 0.0)
-            encoded = {depth: encoder.encode(mix) for depth, encoder in encoders.items()}
-            for writer in writers:
-                lo, hi = max(start, writer.spec.start), min(emitted, writer.spec.stop)
-                if lo < hi:
-                    writer.write(encoded[writer.spec.bit_depth][lo - start : hi - start])
             if progress is not None:
                 progress(emitted, total)
+        peak = stage.finish()
         written = tuple(writer.commit() for writer in writers)
         for writer, file in zip(writers, written, strict=True):
             expected = writer.spec.stop - writer.spec.start
@@ -441,12 +487,80 @@ def render(
             peak_dbfs=20.0 * math.log10(peak) if peak > 0 else None,
         )
     except BaseException:
+        if stage is not None:
+            stage.stop()
         for writer in writers:
             writer.abort()
         raise
     finally:
         for reader in readers.values():
             reader.close()
+
+
+class _EncodeStage:
+    """Encodes mixed blocks and writes them, in order, in a thread of its own.
+
+    Dither, quantisation and libsndfile's writing overlap with the mixing of the
+    next block; the queue's depth bounds the memory.
+    """
+
+    def __init__(self, writers: Sequence[_Writer], seed: int, depth: int = 3) -> None:
+        self._writers = writers
+        self._encoders = {d: _Encoder(d, seed + d) for d in {w.spec.bit_depth for w in writers}}
+        self._queue: queue.Queue[tuple[int, NDArray[np.float64]] | None] = queue.Queue(
+            maxsize=depth
+        )
+        self._error: BaseException | None = None
+        self._peak = 0.0
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None or self._stopped.is_set():
+                return
+            if self._error is not None:
+                continue
+            try:
+                self._write(*item)
+            except BaseException as error:  # raised in the render's thread
+                self._error = error
+
+    def _write(self, start: int, mix: NDArray[np.float64]) -> None:
+        """Encode one block for every bit depth and write it to the files that cover it."""
+        self._peak = max(self._peak, float(np.max(np.abs(mix))))
+        encoded = {depth: encoder.encode(mix) for depth, encoder in self._encoders.items()}
+        stop = start + mix.shape[0]
+        for writer in self._writers:
+            lo, hi = max(start, writer.spec.start), min(stop, writer.spec.stop)
+            if lo < hi:
+                writer.write(encoded[writer.spec.bit_depth][lo - start : hi - start])
+
+    def submit(self, start: int, mix: NDArray[np.float64]) -> None:
+        """Queue a block that starts at timeline sample ``start``."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put((start, mix))
+
+    def finish(self) -> float:
+        """Wait for every block to be written; return the mix's peak (linear)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._peak
+
+    def stop(self) -> None:
+        """Abandon the remaining blocks and wait for the thread."""
+        self._stopped.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.1)
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    self._queue.get_nowait()
 
 
 def _limit(

@@ -155,3 +155,41 @@ def test_cancelled_delivery_leaves_no_file(tmp_path: Path, album: tuple) -> None
         )
     out = tmp_path / "out"
     assert not out.exists() or [p for p in out.iterdir() if p.is_file()] == []
+
+
+def test_moving_the_album_folder_keeps_the_bytes(tmp_path: Path, album: tuple) -> None:
+    import shutil
+
+    from sequencer.store import load_session, save_session
+
+    session, analyses = album
+    save_session(session, tmp_path / "album.json")
+    first = deliver(session, tmp_path / "out1", preset=Preset.CD, analyses=analyses)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("one.wav", "two.wav", "three.wav", "album.json"):
+        shutil.copy(tmp_path / name, moved / name)
+    relocated = load_session(moved / "album.json")
+    second = deliver(relocated, tmp_path / "out2", preset=Preset.CD, analyses=analyses)
+    assert first.album_file.read_bytes() == second.album_file.read_bytes()
+
+
+def test_a_crossfade_that_sums_over_the_ceiling_is_rendered_lower(tmp_path: Path) -> None:
+    # Two copies of the same tone, crossfaded with equal power: in the middle of the
+    # crossfade the correlated signals add up to +3 dB, which no track's own analysis
+    # predicts. The render measures that and renders again, lower.
+    t = np.arange(4 * RATE) / RATE
+    tone = 0.5 * np.sin(2 * np.pi * 440 * t)
+    paths = []
+    for name in ("a.wav", "b.wav"):
+        sf.write(str(tmp_path / name), np.column_stack([tone, tone]), RATE, subtype="PCM_24")
+        paths.append(tmp_path / name)
+    session = new_session(paths, title="Sum")
+    session = set_crossfade(session, session.order[1], 2.0, Curve.EQUAL_POWER)
+    session = set_loudness_policy(session, target_lufs=-5.0, true_peak_ceiling_dbtp=-4.0)
+    analyses = {track.id: analyse_file(track.path) for track in session.tracks}
+    result = deliver(session, tmp_path / "out", preset=Preset.STREAMING, analyses=analyses)
+    true_peak = analyse_file(result.album_file).true_peak_dbtp
+    assert true_peak is not None
+    assert true_peak <= -4.0
+    assert manifest_of(result.directory)["loudness"]["ceiling_correction_db"] < -2.0
