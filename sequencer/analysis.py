@@ -1,10 +1,11 @@
 """Per-track analysis: one streaming pass over a source gives a TrackAnalysis.
 
-The pass reads the file in blocks and feeds three meters, so memory stays flat
+The pass reads the file in blocks and feeds four meters, so memory stays flat
 whatever the file's length: the BS.1770 loudness meter (:mod:`sequencer.loudness`),
-the true-peak meter (:mod:`sequencer.truepeak`) and the sample statistics
-(:mod:`sequencer.samplestats`). Results are cached per source
-(:mod:`sequencer.cache`) and computed in parallel by :mod:`sequencer.batch`.
+the true-peak meter (:mod:`sequencer.truepeak`), the sample statistics
+(:mod:`sequencer.samplestats`) and the click detector (:mod:`sequencer.clicks`).
+Results are cached per source (:mod:`sequencer.cache`) and computed in parallel by
+:mod:`sequencer.batch`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
 from sequencer.audio import DEFAULT_BLOCK_FRAMES, as_stereo, probe, read_blocks
+from sequencer.clicks import ClickDetector
 from sequencer.errors import AudioError, Cancelled
 from sequencer.loudness import LoudnessMeter
 from sequencer.samplestats import SampleStats
 from sequencer.truepeak import TruePeakMeter
 
 #: Bump when a change to the meters changes any result, so cached analyses are redone.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 #: Progress callback: (frames done, frames in all).
 Progress = Callable[[int, int], None]
@@ -88,6 +90,11 @@ class TrackAnalysis(BaseModel):
     """Runs of 3 or more consecutive samples at full scale (per channel, added up)."""
     clip_times_s: tuple[float, ...]
     """Start times of the first clipped runs, seconds."""
+    clicks: int
+    """Clicks and pops: isolated sample discontinuities far above the local
+    high-frequency level (see :mod:`sequencer.clicks`), hits within 5 ms counted once."""
+    click_times_s: tuple[float, ...]
+    """Times of the first clicks, seconds."""
     leading_silence_s: float
     """Time before the first sample above -60 dBFS, seconds."""
     trailing_silence_s: float
@@ -115,6 +122,8 @@ class TrackAnalysis(BaseModel):
             notes.append(f"true peak over 0 dBTP ({self.true_peak_dbtp:+.1f})")
         if self.clipped_runs:
             notes.append(f"{self.clipped_runs} clipped runs")
+        if self.clicks:
+            notes.append(f"{self.clicks} click{'s' if self.clicks > 1 else ''}")
         if any(abs(dc) >= 0.001 for dc in self.dc_offset):
             worst = max(self.dc_offset, key=abs)
             notes.append(f"DC offset {worst * 100:+.1f} %")
@@ -159,6 +168,7 @@ def analyse_blocks(
     loudness = LoudnessMeter(sample_rate)
     true_peak = TruePeakMeter(sample_rate)
     stats = SampleStats()
+    clicks = ClickDetector(sample_rate)
     done = 0
     for block in blocks:
         if cancel is not None and cancel.is_set():
@@ -167,12 +177,14 @@ def analyse_blocks(
         loudness.process(planar)
         true_peak.process(planar)
         stats.process(planar)
+        clicks.process(planar)
         done += block.shape[0]
         if progress is not None:
             progress(done, total_frames)
     true_peak.finish()
     level = loudness.result()
     sample = stats.result()
+    click = clicks.result()
     true_peak_dbtp = true_peak.peak_dbtp()
     integrated = level.integrated_lufs
     last_sound = sample.last_sound_frame
@@ -192,6 +204,8 @@ def analyse_blocks(
         "correlation": sample.correlation,
         "clipped_runs": sample.clipped_runs,
         "clip_times_s": tuple(round(f / sample_rate, 4) for f in sample.clip_frames),
+        "clicks": click.clicks,
+        "click_times_s": tuple(round(f / sample_rate, 4) for f in click.click_frames),
         "leading_silence_s": round(
             (sample.first_sound_frame if sample.first_sound_frame is not None else done)
             / sample_rate,

@@ -123,3 +123,47 @@ def test_analyze_reports_trims_beyond_the_file(
     err = capsys.readouterr().err
     assert "song" in err
     assert "trim" in err
+
+
+def clipped_file(path: Path, seconds: float = 5.0) -> Path:
+    t = np.arange(round(seconds * RATE)) / RATE
+    x = np.clip(1.5 * np.sin(2 * np.pi * 220 * t), -1.0, 1.0)
+    sf.write(str(path), np.column_stack([x, x]), RATE, subtype="PCM_24")
+    return path
+
+
+def test_check_lists_findings_and_exits_1_on_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loud = clipped_file(tmp_path / "loud.wav")
+    short = tone_file(tmp_path / "short.wav", -20.0, seconds=2.0)
+    session_path = tmp_path / "album.json"
+    assert main(["new", str(session_path), str(loud), str(short)]) == 0
+    capsys.readouterr()
+    # Without CD rules: the clipping is a warning, so the exit status is 0.
+    assert main(["check", str(session_path), "--json"]) == 0
+    codes = {f["code"] for f in json.loads(capsys.readouterr().out)}
+    assert "SOURCE-CLIPPING" in codes
+    assert "CD-TRACK-TOO-SHORT" not in codes
+    # With CD rules, a 2 s track is an error (Red Book: at least 4 s).
+    assert main(["check", str(session_path), "--cd", "--json"]) == 1
+    findings = json.loads(capsys.readouterr().out)
+    short_track = next(f for f in findings if f["code"] == "CD-TRACK-TOO-SHORT")
+    assert short_track["severity"] == "error"
+    assert short_track["track_title"] == "short"
+
+
+def test_render_writes_the_deliverables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = tone_file(tmp_path / "first.wav", -12.0)
+    second = tone_file(tmp_path / "second.wav", -18.0)
+    session_path = tmp_path / "album.json"
+    assert main(["new", str(session_path), str(first), str(second), "--title", "Tones"]) == 0
+    out = tmp_path / "out"
+    assert main(["render", str(session_path), "--preset", "cd", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Tones.wav" in printed
+    assert (out / "Tones.cue").is_file()
+    assert (out / "01 first.wav").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["preset"] == "cd"
+    assert len(manifest["files"]) == 4  # album, two tracks, CUE

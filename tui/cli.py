@@ -27,7 +27,7 @@ from sequencer.errors import Cancelled, RunoutError, SessionError
 from sequencer.session import Session, check_against_sources, new_session
 from sequencer.store import load_session, save_session
 from tui.jobs import Report, run_with_progress
-from tui.report import analysis_json, analysis_table, format_duration
+from tui.report import analysis_json, analysis_table, findings_table, format_duration
 
 if TYPE_CHECKING:
     from sequencer.deliver import Deliverable
@@ -202,6 +202,14 @@ def print_deliverable(result: Deliverable, out: Console) -> None:
         out.print(f"CUE sheet: {result.cue_file}")
     out.print(f"manifest:  {result.manifest}")
     out.print(f"levels:    {result.plan.summary()}")
+    from sequencer.findings import check_true_peaks
+
+    over = check_true_peaks(
+        [(path.name, result.measured[str(path)].true_peak_dbtp) for path in files],
+        result.plan.ceiling_dbtp,
+    )
+    if over:
+        out.print(findings_table(over))
 
 
 def _sha256_of(result: Deliverable, path: Path) -> str:
@@ -220,6 +228,28 @@ def command_render(arguments: argparse.Namespace, out: Console, err: Console) ->
     )
     print_deliverable(result, out)
     return 0
+
+
+def command_check(arguments: argparse.Namespace, out: Console, err: Console) -> int:
+    """``runout check SESSION.json``: every finding; exit 1 when one is an error."""
+    from sequencer.findings import check_session, has_errors, to_json
+    from sequencer.levels import plan_gains
+
+    session, analyses = _session_analyses(Path(arguments.session), arguments, err)
+    plan = plan_gains(session, analyses)
+    findings = check_session(
+        session,
+        analyses=analyses,
+        cd=True if arguments.cd else None,
+        gains_db={gain.track_id: gain.gain_db for gain in plan.tracks},
+    )
+    if arguments.json:
+        out.file.write(to_json(findings) + "\n")
+    elif findings:
+        out.print(findings_table(findings))
+    else:
+        out.print("no findings")
+    return EXIT_ERROR if has_errors(findings) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -278,6 +308,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_analysis_options(render_parser)
     render_parser.set_defaults(handler=command_render)
+
+    check = commands.add_parser(
+        "check",
+        help="list every finding (Red Book, metadata, clipping, clicks, seams); exit 1 on errors",
+        description=(
+            "Check the session and its sources: Red Book rules (with --cd or CD alignment), "
+            "ISRC/UPC, titles, clipping and clicks in sources, sample rates, crossfades over "
+            "silence, loudness jumps across seams. Exit status 1 when any finding is an error."
+        ),
+    )
+    check.add_argument("session", metavar="SESSION.json")
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.add_argument(
+        "--cd", action="store_true", help="apply the Red Book rules (CD is a deliverable)"
+    )
+    _add_analysis_options(check)
+    check.set_defaults(handler=command_check)
 
     demo = commands.add_parser(
         "demo",

@@ -9,6 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from sequencer.analysis import TrackAnalysis
+from sequencer.findings import Finding
 
 #: Keys of ``runout analyze --json``, in order. A stable interface: add keys, never rename.
 JSON_KEYS = (
@@ -140,5 +141,42 @@ def analysis_table(analyses: Sequence[TrackAnalysis], titles: Sequence[str] | No
             _cell(analysis.plr_db),
             _cell(analysis.correlation, digits=2),
             "; ".join(analysis.warnings()),
+        )
+    return table
+
+
+def findings_table(findings: Sequence[Finding]) -> Table:
+    """Build the table of findings printed by ``runout check`` and ``runout render``.
+
+    Parameters
+    ----------
+    findings
+        Sorted findings.
+
+    Returns
+    -------
+    rich.table.Table
+        Severity, code, where (track and time), what was found and what to do.
+    """
+    table = Table(title=f"Findings ({len(findings)})", title_justify="left")
+    table.add_column("severity", no_wrap=True)
+    table.add_column("code", no_wrap=True)
+    table.add_column("where", overflow="fold", max_width=30)
+    table.add_column("found", overflow="fold")
+    table.add_column("advice", overflow="fold")
+    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for finding in findings:
+        where = []
+        if finding.track_title:
+            where.append(finding.track_title)
+        if finding.time_s is not None:
+            where.append(f"at {format_duration(finding.time_s)}")
+        colour = colours.get(str(finding.severity), "white")
+        table.add_row(
+            f"[{colour}]{finding.severity}[/{colour}]",
+            finding.code,
+            " ".join(where) or "album",
+            finding.message,
+            finding.advice,
         )
     return table
