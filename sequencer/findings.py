@@ -35,13 +35,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from sequencer.analysis import TrackAnalysis
-from sequencer.render import curve_gain
+from sequencer.render import envelope
 from sequencer.session import (
     Session,
     Track,
-    _gs1_check_digit,
-    _isrc_problem,
     format_isrc,
+    gs1_check_digit,
+    isrc_problem,
     title_from_path,
 )
 from sequencer.timeline import (
@@ -608,7 +608,7 @@ def check_metadata(session: Session) -> list[Finding]:
         if not track.isrc:
             continue
         text = track.isrc.strip().upper()
-        problem = _isrc_problem(text)
+        problem = isrc_problem(text)
         if problem:
             findings.append(
                 _make(
@@ -679,7 +679,7 @@ def _upc_findings(upc_ean: str | None) -> list[Finding]:
                 "Copy the barcode number again: 12 digits for a UPC-A, 13 for an EAN-13.",
             )
         ]
-    expected = _gs1_check_digit(digits[:-1])
+    expected = gs1_check_digit(digits[:-1])
     if int(digits[-1]) == expected:
         return []
     kind = "UPC-A" if len(digits) == 12 else "EAN-13"
@@ -1071,21 +1071,9 @@ def _envelope_db(placement: Placement, rate: int, begin_s: float, end_s: float) 
     The music is taken as steady over the stretch, so this is what the fades take
     off its short-term loudness (0 without fades; -inf when fully faded out).
     """
-    first = to_samples(begin_s, rate)
-    last = max(first + 1, to_samples(end_s, rate))
-    index = np.linspace(first, last, 256, endpoint=False)
-    gains = np.ones(index.size)
-    for size, curve, rising in (
-        (placement.fade_in, placement.fade_in_curve, True),
-        (placement.crossfade_in, placement.crossfade_in_curve, True),
-        (placement.fade_out, placement.fade_out_curve, False),
-        (placement.crossfade_out, placement.crossfade_out_curve, False),
-    ):
-        if size == 0:
-            continue
-        start = 0 if rising else placement.length - size
-        x = np.clip((index - start + 0.5) / size, 0.0, 1.0)
-        gains *= curve_gain(curve, x, rising)
+    first = min(to_samples(begin_s, rate), placement.length - 1)
+    last = min(max(first + 1, to_samples(end_s, rate)), placement.length)
+    gains = envelope(placement, first, last, 0.0)
     power = float(np.mean(gains**2))
     return 10.0 * math.log10(power) if power > 0.0 else -math.inf
 

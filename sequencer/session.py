@@ -194,7 +194,7 @@ _ISRC_COMPACT = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$")
 _ISRC_HYPHENATED = re.compile(r"^[A-Z]{2}-[A-Z0-9]{3}-[0-9]{2}-[0-9]{5}$")
 
 
-def _isrc_problem(text: str) -> str:
+def isrc_problem(text: str) -> str:
     """Say what is wrong with an upper-case ISRC candidate (empty when nothing)."""
     if _ISRC_COMPACT.match(text) or _ISRC_HYPHENATED.match(text):
         return ""
@@ -216,7 +216,7 @@ def _isrc_problem(text: str) -> str:
 def _normalise_isrc(value: str) -> str:
     """Validate an ISRC and return its compact upper-case form."""
     text = value.strip().upper()
-    problem = _isrc_problem(text)
+    problem = isrc_problem(text)
     if problem:
         raise _invalid(
             "isrc",
@@ -243,7 +243,7 @@ def format_isrc(isrc: str) -> str:
     return f"{compact[:2]}-{compact[2:5]}-{compact[5:7]}-{compact[7:]}"
 
 
-def _gs1_check_digit(body: str) -> int:
+def gs1_check_digit(body: str) -> int:
     """Return the GS1 check digit of *body* (weights 3 and 1 from the right)."""
     total = sum(int(digit) * (3 if i % 2 == 0 else 1) for i, digit in enumerate(reversed(body)))
     return (10 - total % 10) % 10
@@ -262,7 +262,7 @@ def _normalise_upc_ean(value: str) -> str:
             "upc_ean",
             f"upc_ean {_quote(value)} has {len(digits)} digits; expected 12 (UPC-A) or 13 (EAN-13)",
         )
-    expected = _gs1_check_digit(digits[:-1])
+    expected = gs1_check_digit(digits[:-1])
     if int(digits[-1]) != expected:
         kind = "UPC-A" if len(digits) == 12 else "EAN-13"
         raise _invalid(
