@@ -167,3 +167,20 @@ def test_render_writes_the_deliverables(tmp_path: Path, capsys: pytest.CaptureFi
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["preset"] == "cd"
     assert len(manifest["files"]) == 4  # album, two tracks, CUE
+
+
+def test_levels_prints_the_plan_and_the_platform_preview(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loud = tone_file(tmp_path / "loud.wav", -10.0)
+    quiet = tone_file(tmp_path / "quiet.wav", -20.0)
+    session_path = tmp_path / "album.json"
+    assert main(["new", str(session_path), str(loud), str(quiet)]) == 0
+    assert main(["loudness", str(session_path), "--mode", "track", "--target", "-16"]) == 0
+    capsys.readouterr()
+    assert main(["levels", str(session_path), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    gains = [track["gain_db"] for track in document["plan"]["tracks"]]
+    assert gains == [pytest.approx(-6.0, abs=0.1), pytest.approx(4.0, abs=0.1)]
+    names = [platform["name"] for platform in document["platforms"]]
+    assert names == ["Spotify", "Apple Music", "YouTube", "Amazon Music", "Tidal", "Deezer"]

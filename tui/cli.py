@@ -230,6 +230,69 @@ def command_render(arguments: argparse.Namespace, out: Console, err: Console) ->
     return 0
 
 
+def command_levels(arguments: argparse.Namespace, out: Console, err: Console) -> int:
+    """``runout levels SESSION.json``: the gain plan and what streaming platforms will do."""
+    from sequencer.levels import plan_gains
+    from sequencer.platforms import platform_preview
+
+    session, analyses = _session_analyses(Path(arguments.session), arguments, err)
+    plan = plan_gains(session, analyses)
+    preview = platform_preview(plan)
+    if arguments.json:
+        document = {
+            "plan": plan.model_dump(mode="json"),
+            "summary": plan.summary(),
+            "platforms": [
+                {
+                    "name": p.platform.name,
+                    "reference_lufs": p.platform.reference_lufs,
+                    "album_gain_db": p.album_gain_db,
+                    "shuffle_min_db": p.shuffle_min_db,
+                    "shuffle_max_db": p.shuffle_max_db,
+                    "note": p.note,
+                }
+                for p in preview
+            ],
+        }
+        out.file.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    table = Table(
+        title=f"Gain plan ({plan.mode}, target {plan.target_lufs:.1f} LUFS)", title_justify="left"
+    )
+    for name in ("#", "track", "gain dB", "LUFS after", "TP after", "why"):
+        table.add_column(
+            name, justify="right" if name in ("#", "gain dB", "LUFS after", "TP after") else "left"
+        )
+    for number, gain in enumerate(plan.tracks, start=1):
+        table.add_row(
+            str(number),
+            session.track(gain.track_id).title,
+            f"{gain.gain_db:+.2f}",
+            "-" if gain.integrated_lufs_after is None else f"{gain.integrated_lufs_after:.1f}",
+            "-" if gain.true_peak_dbtp_after is None else f"{gain.true_peak_dbtp_after:.1f}",
+            gain.reason,
+        )
+    out.print(table)
+    out.print(plan.summary())
+    platforms = Table(
+        title="Streaming preview: the gain each platform applies", title_justify="left"
+    )
+    for name in ("platform", "reference", "album playback", "shuffle", "note"):
+        platforms.add_column(name, justify="left" if name in ("platform", "note") else "right")
+    for p in preview:
+        album_gain = "-" if p.album_gain_db is None else f"{p.album_gain_db:+.1f} dB"
+        shuffle = (
+            "-"
+            if p.shuffle_min_db is None or p.shuffle_max_db is None
+            else f"{p.shuffle_min_db:+.1f} .. {p.shuffle_max_db:+.1f} dB"
+        )
+        platforms.add_row(
+            p.platform.name, f"{p.platform.reference_lufs:.0f} LUFS", album_gain, shuffle, p.note
+        )
+    out.print(platforms)
+    return 0
+
+
 def command_check(arguments: argparse.Namespace, out: Console, err: Console) -> int:
     """``runout check SESSION.json``: every finding; exit 1 when one is an error."""
     from sequencer.findings import check_session, has_errors, to_json
@@ -308,6 +371,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_analysis_options(render_parser)
     render_parser.set_defaults(handler=command_render)
+
+    levels = commands.add_parser(
+        "levels",
+        help="the gain plan (why each track gets its gain) and the streaming preview",
+        description=(
+            "Plan the album's gains from the loudness policy (album / track / anchor mode, "
+            "offsets, true-peak ceiling) and show what Spotify, Apple Music, YouTube, Amazon, "
+            "Tidal and Deezer would do to it in album and in shuffle playback."
+        ),
+    )
+    levels.add_argument("session", metavar="SESSION.json")
+    levels.add_argument("--json", action="store_true", help="print the plan and preview as JSON")
+    _add_analysis_options(levels)
+    levels.set_defaults(handler=command_levels)
 
     check = commands.add_parser(
         "check",
