@@ -441,17 +441,86 @@ def render(
         Naming the file; no partial file is left under a final name.
     """
     writers: list[_Writer] = []
-    readers: dict[int, _TrackReader] = {}
     stage: _EncodeStage | None = None
     try:
         for spec in outputs:
             writers.append(_Writer(spec, timeline.sample_rate))
         stage = _EncodeStage(writers, seed)
         reduction: dict[str, float] = {}
-        total = timeline.length
-        to_skip = limiter.latency if limiter is not None else 0
-        position = 0  # next timeline sample to mix
-        emitted = 0  # next timeline sample to encode
+        blocks = mixed_blocks(
+            timeline,
+            gains_db,
+            limiter=limiter,
+            reduction=reduction,
+            block_frames=block_frames,
+            cancel=cancel,
+        )
+        with contextlib.closing(blocks):  # stops the source readers whatever happens
+            for start, mix in blocks:
+                stage.submit(start, mix)
+                if progress is not None:
+                    progress(start + mix.shape[0], timeline.length)
+        peak = stage.finish()
+        written = tuple(writer.commit() for writer in writers)
+        for writer, file in zip(writers, written, strict=True):
+            expected = writer.spec.stop - writer.spec.start
+            if file.frames != expected:
+                raise RenderError(f"{file.path}: wrote {file.frames} samples, expected {expected}")
+        return RenderReport(
+            files=written,
+            limiter_reduction_db=reduction,
+            peak_dbfs=20.0 * math.log10(peak) if peak > 0 else None,
+        )
+    except BaseException:
+        if stage is not None:
+            stage.stop()
+        for writer in writers:
+            writer.abort()
+        raise
+
+
+def mixed_blocks(
+    timeline: Timeline,
+    gains_db: Mapping[str, float],
+    *,
+    limiter: BusProcessor | None = None,
+    reduction: dict[str, float] | None = None,
+    block_frames: int = DEFAULT_RENDER_BLOCK,
+    cancel: CancelEvent | None = None,
+) -> Iterator[tuple[int, NDArray[np.float64]]]:
+    """Yield the timeline's mix block by block, before encoding.
+
+    The same stream :func:`render` writes (without dither), for checks that
+    analyse a rendered programme without writing it (the vinyl side checks).
+
+    Parameters
+    ----------
+    timeline
+        Exact positions of every track.
+    gains_db
+        Gain per track id in dB.
+    limiter
+        An optional bus processor; its latency is compensated.
+    reduction
+        Filled with the limiter's largest gain reduction per track id.
+    block_frames
+        Frames per block; the stream does not depend on it.
+    cancel
+        When set, :class:`Cancelled` is raised before the next block.
+
+    Yields
+    ------
+    (int, numpy.ndarray)
+        The timeline position of the block's first sample and the block, shape
+        (frames, 2), float64.
+    """
+    readers: dict[int, _TrackReader] = {}
+    reduction = {} if reduction is None else reduction
+    total = timeline.length
+    to_skip = limiter.latency if limiter is not None else 0
+    position = 0  # next timeline sample to mix
+    emitted = 0  # next timeline sample to hand out
+    try:
         while position < total:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("render cancelled")
@@ -471,27 +540,8 @@ def render(
             mix = mix[: total - emitted]
             if mix.shape[0] == 0:
                 continue
-            stage.submit(emitted, mix)
+            yield emitted, mix
             emitted += mix.shape[0]
-            if progress is not None:
-                progress(emitted, total)
-        peak = stage.finish()
-        written = tuple(writer.commit() for writer in writers)
-        for writer, file in zip(writers, written, strict=True):
-            expected = writer.spec.stop - writer.spec.start
-            if file.frames != expected:
-                raise RenderError(f"{file.path}: wrote {file.frames} samples, expected {expected}")
-        return RenderReport(
-            files=written,
-            limiter_reduction_db=reduction,
-            peak_dbfs=20.0 * math.log10(peak) if peak > 0 else None,
-        )
-    except BaseException:
-        if stage is not None:
-            stage.stop()
-        for writer in writers:
-            writer.abort()
-        raise
     finally:
         for reader in readers.values():
             reader.close()
