@@ -20,7 +20,7 @@ import math
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -487,7 +487,7 @@ def mixed_blocks(
     reduction: dict[str, float] | None = None,
     block_frames: int = DEFAULT_RENDER_BLOCK,
     cancel: CancelEvent | None = None,
-) -> Iterator[tuple[int, NDArray[np.float64]]]:
+) -> Generator[tuple[int, NDArray[np.float64]], None, None]:
     """Yield the timeline's mix block by block, before encoding.
 
     The same stream :func:`render` writes (without dither), for checks that
