@@ -124,6 +124,15 @@ def analyse_sources(
         else:
             todo.append(index)
     sizes = {index: probe(resolved[index]).frames for index in todo}
+    # Fingerprints from before the analysis: a file replaced while it is being
+    # analysed must not have the old result stored under its new identity.
+    fingerprints = {index: cache.fingerprint(resolved[index]) for index in todo} if cache else {}
+
+    def store(index: int, analysis: TrackAnalysis) -> None:
+        results[index] = analysis
+        if cache is not None:
+            cache.put(resolved[index], analysis, fingerprints[index])
+
     total = sum(sizes.values())
 
     def report(done: int) -> None:
@@ -144,14 +153,12 @@ def analyse_sources(
             analysis = analyse_file(
                 resolved[index], block_frames=block_frames, progress=track_progress, cancel=cancel
             )
-            results[index] = analysis
-            if cache is not None:
-                cache.put(resolved[index], analysis)
+            store(index, analysis)
             done_before += sizes[index]
             report(done_before)
     else:
         failures = _analyse_in_pool(
-            resolved, todo, sizes, workers, block_frames, cache, results, report, cancel
+            resolved, todo, sizes, workers, block_frames, store, report, cancel
         )
         if failures:
             raise failures[min(failures)]
@@ -164,8 +171,7 @@ def _analyse_in_pool(
     sizes: dict[int, int],
     workers: int,
     block_frames: int,
-    cache: AnalysisCache | None,
-    results: dict[int, TrackAnalysis],
+    store: Callable[[int, TrackAnalysis], None],
     report: Callable[[int], None],
     cancel: CancelEvent | None,
 ) -> dict[int, RunoutError]:
@@ -212,10 +218,8 @@ def _analyse_in_pool(
                         f"{resolved[index]}: the analysis failed ({type(error).__name__}: {error})"
                     )
                     continue
-                results[index] = analysis
+                store(index, analysis)
                 frames_done[index] = sizes[index]
-                if cache is not None:
-                    cache.put(resolved[index], analysis)
             report(sum(frames_done.values()))
     _drain(progress_queue, frames_done)
     if cancel_event.is_set() or (cancel is not None and cancel.is_set()):

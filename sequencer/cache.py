@@ -83,11 +83,22 @@ class AnalysisCache:
             logger.warning("ignoring unreadable cache entry %s: %s", entry, error)
             return None
 
-    def put(self, path: Path, analysis: TrackAnalysis) -> None:
-        """Store ``analysis`` for ``path`` (atomically; failures only log a warning)."""
+    def fingerprint(self, path: Path) -> dict[str, object]:
+        """Return what identifies the file's content now (take it before analysing)."""
+        return _fingerprint(Path(path))
+
+    def put(
+        self, path: Path, analysis: TrackAnalysis, fingerprint: dict[str, object] | None = None
+    ) -> None:
+        """Store ``analysis`` for ``path`` (atomically; failures only log a warning).
+
+        ``fingerprint`` should be taken before the analysis started: when the file
+        changed meanwhile, the stored fingerprint no longer matches and the stale
+        result is never served.
+        """
         entry = self._entry(path)
         payload = {
-            "fingerprint": _fingerprint(Path(path)),
+            "fingerprint": fingerprint if fingerprint is not None else _fingerprint(Path(path)),
             "analysis": analysis.model_dump(mode="json"),
         }
         try:

@@ -39,7 +39,7 @@ from sequencer import __version__
 from sequencer.analysis import CancelEvent, TrackAnalysis
 from sequencer.batch import analyse_sources
 from sequencer.cache import AnalysisCache
-from sequencer.cue import cue_sheet, write_cue_sheet
+from sequencer.cue import cue_sheet, cue_text, write_cue_sheet
 from sequencer.errors import RenderError
 from sequencer.levels import GainPlan, plan_gains
 from sequencer.limiter import TruePeakLimiter
@@ -204,6 +204,9 @@ def deliver(
     out_dir = Path(out_dir)
     extension = _EXTENSIONS[spec.file_format]
     stem = safe_file_name(session.album.catalogue_number or session.album.title, "album")
+    if spec.cue:
+        # A CUE sheet names the album file in plain text: keep its name ASCII.
+        stem = safe_file_name(cue_text(stem, limit=120).replace("?", "_"), "album")
     album_path = out_dir / f"{stem}.{extension}"
     outputs = [
         OutputFile(
@@ -217,6 +220,12 @@ def deliver(
         tags = _track_tags(session, placement.track_id, placement.number)
         outputs.append(OutputFile(path, start, stop, spec.bit_depth, spec.file_format, tags))
         track_paths.append(path)
+    # The CUE sheet is made (and so checked) before anything is rendered.
+    sheet = None
+    if spec.cue:
+        sheet = cue_sheet(
+            session, timeline, album_path.name, off_frame="error" if spec.cd_alignment else "round"
+        )
     gains = {gain.track_id: gain.gain_db for gain in plan.tracks}
     ceiling = session.loudness.true_peak_ceiling_dbtp
     digest = session_hash(session)
@@ -252,7 +261,7 @@ def deliver(
             str(path): analysis for path, analysis in zip(written, measured_list, strict=True)
         }
         excess = max((a.true_peak_dbtp or -math.inf) for a in measured_list) - ceiling
-        if excess <= 0.0 or plan.limiter:
+        if excess <= 0.0 or plan.limiter or attempt == MAX_CEILING_CORRECTIONS:
             break
         # A crossfade's sum, resampling or dither can lift an inter-sample peak a
         # little above what the sources' analyses predicted: lower every gain by the
@@ -264,15 +273,18 @@ def deliver(
             -correction_db,
         )
     cue_path = None
-    if spec.cue:
+    if sheet is not None:
         cue_path = album_path.with_suffix(".cue")
-        sheet = cue_sheet(
-            session, timeline, album_path.name, off_frame="error" if spec.cd_alignment else "round"
-        )
-        write_cue_sheet(cue_path, sheet)
+        try:
+            write_cue_sheet(cue_path, sheet)
+        except OSError as error:
+            raise RenderError(f"{cue_path}: cannot write the CUE sheet ({error})") from error
     manifest = out_dir / MANIFEST_NAME
     content = _manifest(session, spec, plan, timeline, report, measured, cue_path, digest)
     content["loudness"]["ceiling_correction_db"] = round(correction_db, 4)
+    content["loudness"]["true_peak_over_ceiling_db"] = (
+        round(max(excess, 0.0), 4) if not plan.limiter else 0.0
+    )
     _write_json(manifest, content)
     return Deliverable(
         directory=out_dir,

@@ -364,18 +364,36 @@ class _Writer:
             ) from error
         self.frames += samples.shape[0]
 
-    def commit(self) -> WrittenFile:
-        """Close, add tags soundfile cannot write, fsync, and move into place."""
-        self._file.close()
-        if self.spec.file_format == FileFormat.FLAC and self.spec.tags.get("isrc"):
-            _tag_flac_isrc(self.temporary, self.spec.tags["isrc"])
-        digest = hashlib.sha256()
-        with open(self.temporary, "rb+") as stream:
-            for chunk in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(chunk)
-            os.fsync(stream.fileno())
-        os.replace(self.temporary, self.spec.path)
+    def finish(self) -> WrittenFile:
+        """Close, add tags soundfile cannot write, check the length, hash and fsync.
+
+        The file stays under its temporary name: :meth:`publish` moves it into place
+        once every file of the render is finished.
+        """
+        expected = self.spec.stop - self.spec.start
+        if self.frames != expected:
+            raise RenderError(f"{self.spec.path}: wrote {self.frames} samples, expected {expected}")
+        try:
+            self._file.close()
+            if self.spec.file_format == FileFormat.FLAC and self.spec.tags.get("isrc"):
+                _tag_flac_isrc(self.temporary, self.spec.tags["isrc"])
+            digest = hashlib.sha256()
+            with open(self.temporary, "rb+") as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(chunk)
+                os.fsync(stream.fileno())
+        except Exception as error:  # OSError, libsndfile or tagging errors
+            raise RenderError(f"{self.spec.path}: finishing the file failed ({error})") from error
         return WrittenFile(path=self.spec.path, frames=self.frames, sha256=digest.hexdigest())
+
+    def publish(self) -> None:
+        """Move the finished file into place under its final name."""
+        try:
+            os.replace(self.temporary, self.spec.path)
+        except OSError as error:
+            raise RenderError(
+                f"{self.spec.path}: cannot move the file into place ({error})"
+            ) from error
 
     def abort(self) -> None:
         """Close and delete the temporary file."""
@@ -461,11 +479,11 @@ def render(
                 if progress is not None:
                     progress(start + mix.shape[0], timeline.length)
         peak = stage.finish()
-        written = tuple(writer.commit() for writer in writers)
-        for writer, file in zip(writers, written, strict=True):
-            expected = writer.spec.stop - writer.spec.start
-            if file.frames != expected:
-                raise RenderError(f"{file.path}: wrote {file.frames} samples, expected {expected}")
+        # Two phases: every file is finished and checked before any is moved into
+        # place, so a failure leaves no file of this render under a final name.
+        written = tuple(writer.finish() for writer in writers)
+        for writer in writers:
+            writer.publish()
         return RenderReport(
             files=written,
             limiter_reduction_db=reduction,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -99,3 +100,23 @@ def test_cancel_stops_the_batch(tmp_path: Path, workers: int) -> None:
         )
     if workers == 1:  # the first track was cancelled midway: nothing half-done is cached
         assert not list((tmp_path / "cache").glob("*.json"))
+
+
+def test_a_file_replaced_during_analysis_is_not_cached_under_its_new_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sequencer.batch as batch_module
+
+    paths = make_tracks(tmp_path, count=1)
+    cache = AnalysisCache(tmp_path / "cache")
+    real = batch_module.analyse_file
+
+    def analyse_then_replace(path: Path, **kwargs: Any) -> Any:
+        result = real(path, **kwargs)
+        sf.write(str(paths[0]), np.zeros((RATE, 2)) + 0.01, RATE, subtype="PCM_24")
+        return result
+
+    monkeypatch.setattr(batch_module, "analyse_file", analyse_then_replace)
+    stale = analyse_sources(paths, cache=cache, workers=1)[0]
+    assert cache.get(paths[0]) is None  # the stored fingerprint is the old file's
+    assert stale.duration_samples == 4 * RATE

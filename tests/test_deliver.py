@@ -193,3 +193,13 @@ def test_a_crossfade_that_sums_over_the_ceiling_is_rendered_lower(tmp_path: Path
     assert true_peak is not None
     assert true_peak <= -4.0
     assert manifest_of(result.directory)["loudness"]["ceiling_correction_db"] < -2.0
+
+
+def test_accented_album_title_gets_an_ascii_cd_image_name(tmp_path: Path, album: tuple) -> None:
+    session, analyses = album
+    session = session.model_copy(update={"album": Album(title="Café № 5", artist="Tester")})
+    session = Session.model_validate(session.model_dump())
+    result = deliver(session, tmp_path / "cd", preset=Preset.CD, analyses=analyses)
+    assert result.album_file.name.isascii()
+    assert result.cue_file is not None
+    assert f'FILE "{result.album_file.name}" WAVE' in result.cue_file.read_text()

@@ -284,3 +284,25 @@ def test_flac_tags_include_the_isrc(tmp_path: Path) -> None:
     assert stored["ISRC"] == ["GBAAA2400001"]
     assert stored["TITLE"] == ["Dead Wax"]
     assert stored["TRACKNUMBER"] == ["4"]
+
+
+def test_a_failure_while_finishing_leaves_no_file_of_the_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sequencer.render as render_module
+
+    timeline = build_mixed_album(tmp_path)
+    outputs = [
+        OutputFile(tmp_path / "album.wav", 0, timeline.length, 16),
+        OutputFile(tmp_path / "x.flac", 0, 1000, 16, FileFormat.FLAC, {"isrc": "GBAAA2400001"}),
+    ]
+
+    def broken_tagger(path: Path, isrc: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(render_module, "_tag_flac_isrc", broken_tagger)
+    with pytest.raises(RenderError, match=r"x\.flac"):
+        render(timeline, {}, outputs, seed=1)
+    assert not (tmp_path / "album.wav").exists()
+    assert not (tmp_path / "x.flac").exists()
+    assert list(tmp_path.glob(".*.part")) == []

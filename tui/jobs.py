@@ -7,6 +7,7 @@ stops cleanly at its next block instead of dying mid-write.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -81,15 +82,31 @@ def run_with_progress(
         except BaseException as error:  # handed to the main thread and raised there
             outcome["error"] = error
 
-    thread = threading.Thread(target=work, name=f"runout: {title}", daemon=True)
-    with progress:
-        thread.start()
-        while thread.is_alive():
-            try:
-                thread.join(timeout=0.1)
-            except KeyboardInterrupt:
-                cancel.set()
-                progress.update(task, description="cancelling…")
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            done.set()
+
+    # Ctrl+C only asks the job to stop: the job cleans up (no partial file under a
+    # final name) and returns, then Cancelled is raised here. (Waiting with
+    # Thread.join and catching KeyboardInterrupt is unreliable on Python 3.11: an
+    # interrupted join can report a running thread as finished.)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    thread = threading.Thread(target=run, name=f"runout: {title}", daemon=True)
+    try:
+        with progress:
+            thread.start()
+            while not done.wait(0.1):
+                if cancel.is_set():
+                    progress.update(task, description="cancelling…")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     if cancel.is_set():
