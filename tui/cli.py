@@ -414,9 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_options(demo)
     demo.set_defaults(handler=command_demo)
 
-    from tui import edit_commands
+    from tui import edit_commands, vinyl_command
 
     edit_commands.register(commands)
+    vinyl_command.register(commands, _add_analysis_options, _session_analyses)
     return parser
 
 

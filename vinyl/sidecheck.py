@@ -1,0 +1,523 @@
+"""Side checks: one streaming pass over each side's mix, then Findings.
+
+For each side the mix is rendered block by block through the same engine as the
+digital master (:func:`sequencer.render.mixed_blocks`, the vinyl gains and the
+vinyl processing), and fed to the meters: the groove simulation
+(:class:`vinyl.groove.GrooveMeter`), low-end mono compatibility
+(:mod:`vinyl.lowend`), high-frequency bursts (:mod:`vinyl.highfreq`), true peak
+and sample statistics. Nothing is written; memory is flat (a few records per
+revolution and per window).
+
+Calibration of the groove model
+-------------------------------
+Defaults: the 1 kHz sine that is cut at the 0 dB reference (5 cm/s peak lateral)
+sits at -4 dBFS, the groove's base depth is 25 um and the land between grooves
+15 um. Measured on the demo album (mastered around -11 to -13 LUFS), 20 minutes
+of it on a 12" 33 1/3 side use 67 mm of the 86 mm band at cut level 0 and would
+fit up to about +5 dB; a loud pop/rock master (-9 LUFS, about 4 dB hotter) fills
+the band at about 18-20 minutes, as the guideline tables expect. The cut level is
+the session's ``vinyl.cut_level_db``; the reference level and land are settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sequencer.analysis import CancelEvent, TrackAnalysis
+from sequencer.findings import Finding, Severity, sort_findings
+from sequencer.render import mixed_blocks
+from sequencer.samplestats import SampleStats
+from sequencer.session import Session
+from sequencer.timeline import Timeline
+from sequencer.truepeak import TruePeakMeter
+from vinyl.formats import DiscFormat
+from vinyl.groove import (
+    DEFAULT_BASE_DEPTH_UM,
+    DEFAULT_LAND_UM,
+    DEFAULT_REFERENCE_DBFS,
+    DEFAULT_TIP_RADIUS_UM,
+    GrooveMeter,
+    GroovePlan,
+    highest_fitting_cut_level,
+    revolution_seconds,
+)
+from vinyl.sides import SideLayout, SidePlan
+
+logger = logging.getLogger(__name__)
+
+#: Passages reported as needing the widest spacing.
+WIDEST_PASSAGES = 3
+
+
+@dataclass(frozen=True)
+class SideCheckSettings:
+    """The physical assumptions of the side checks (see the module notes)."""
+
+    cut_level_db: float = 0.0
+    """Cut level, dB relative to 5 cm/s at 1 kHz for ``reference_dbfs``."""
+    reference_dbfs: float = DEFAULT_REFERENCE_DBFS
+    """Digital level of the 1 kHz sine cut at the reference velocity."""
+    base_depth_um: float = DEFAULT_BASE_DEPTH_UM
+    """Depth of an unmodulated groove, um."""
+    land_um: float = DEFAULT_LAND_UM
+    """Land left between neighbouring grooves, um."""
+    crossover_hz: float = 150.0
+    """Low-end check: the band below this frequency."""
+    tip_radius_um: float = DEFAULT_TIP_RADIUS_UM
+    """Playback stylus tip radius for the tracing limit (12.5 um spherical)."""
+    ceiling_dbtp: float = -1.0
+    """True-peak ceiling for the vinyl pre-master."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A revolution that needs wide spacing."""
+
+    time_s: float
+    """Where it starts on the side."""
+    pitch_um: float
+    """Spacing it needs, um."""
+    track_id: str | None
+    """The track it falls in."""
+
+
+@dataclass(frozen=True)
+class SideReport:
+    """Everything the checks found on one side."""
+
+    side: SidePlan
+    """The side and its timeline."""
+    disc_format: DiscFormat
+    """The format it is cut for."""
+    settings: SideCheckSettings
+    """The assumptions used."""
+    groove: GroovePlan
+    """Spacing per revolution, radius, space used and whether it fits."""
+    fitting_cut_level_db: float | None
+    """The highest cut level at which the side fits (None: not even very quiet)."""
+    widest: tuple[Passage, ...]
+    """The revolutions that need the widest spacing."""
+    true_peak_dbtp: float | None
+    """True peak of the side as cut."""
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+    """The side's findings, sorted."""
+
+    @property
+    def summary(self) -> str:
+        """One line: length, fit and findings, e.g. ``A: 19:42, fits at -1.5 dB, 2 warnings``."""
+        minutes, seconds = divmod(round(self.side.duration_s), 60)
+        if self.fitting_cut_level_db is None:
+            fit = "does not fit at any level"
+        else:
+            fit = f"fits at {self.fitting_cut_level_db:+.1f} dB"
+        errors = sum(1 for f in self.findings if f.severity == Severity.ERROR)
+        warnings = sum(1 for f in self.findings if f.severity == Severity.WARNING)
+        counts = ", ".join(
+            text
+            for text in (
+                f"{errors} error{'s' * (errors != 1)}" if errors else "",
+                f"{warnings} warning{'s' * (warnings != 1)}" if warnings else "",
+            )
+            if text
+        )
+        return f"{self.side.name}: {minutes}:{seconds:02d}, {fit}" + (
+            f", {counts}" if counts else ""
+        )
+
+
+def _track_at(timeline: Timeline, position: int) -> str | None:
+    """Return the track sounding at a timeline position (the later one inside a crossfade)."""
+    found = None
+    for placement in timeline.placements:
+        if placement.start <= position < placement.end:
+            found = placement.track_id
+    return found
+
+
+def radius_lookup(plan: GroovePlan, rpm: float) -> Callable[[float], float]:
+    """Return a function from time on the side (s) to the groove radius there (mm)."""
+    seconds = revolution_seconds(rpm)
+    radii = plan.radius_mm
+
+    def radius_at(time_s: float) -> float:
+        if radii.size == 0:
+            return math.nan
+        index = min(max(int(time_s / seconds), 0), radii.size - 1)
+        return float(radii[index])
+
+    return radius_at
+
+
+def _finding(
+    code: str,
+    severity: Severity,
+    message: str,
+    advice: str,
+    side: SidePlan,
+    **where: object,
+) -> Finding:
+    """Make a Finding on a side."""
+    return Finding(
+        code=code, severity=severity, message=message, advice=advice, side=side.name, **where
+    )
+
+
+def duration_findings(side: SidePlan, disc_format: DiscFormat) -> list[Finding]:
+    """Check the side length against the format's guideline table, with the implied level change."""
+    findings = []
+    duration = side.duration_s
+    if duration > side.maximum_s:
+        change = side.level_change_db("maximum")
+        findings.append(
+            _finding(
+                "VINYL-SIDE-TOO-LONG",
+                Severity.ERROR,
+                f"Side {side.name} runs {duration / 60:.1f} min, over the {disc_format.name} "
+                f"maximum of {side.maximum_s / 60:.1f} min ({disc_format.maximum_source}).",
+                f"Move a track to another side, or cut {abs(change or 0):.1f} dB quieter "
+                "(time grows about 1.4x per 6 dB).",
+                side,
+                measured=round(duration, 1),
+                limit=side.maximum_s,
+                unit="s",
+            )
+        )
+    elif duration > side.recommended_s:
+        change = side.level_change_db("recommended")
+        findings.append(
+            _finding(
+                "VINYL-SIDE-LONG",
+                Severity.WARNING,
+                f"Side {side.name} runs {duration / 60:.1f} min, over the {disc_format.name} "
+                f"recommendation of {side.recommended_s / 60:.1f} min: expect about "
+                f"{abs(change or 0):.1f} dB less level.",
+                "Accept the lower level, or move a track to another side.",
+                side,
+                measured=round(duration, 1),
+                limit=side.recommended_s,
+                unit="s",
+            )
+        )
+    return findings
+
+
+def groove_findings(
+    side: SidePlan, plan: GroovePlan, fitting: float | None, settings: SideCheckSettings
+) -> list[Finding]:
+    """Check the groove space: fits or not at the cut level, and the level at which it fits."""
+    if plan.fits:
+        return []
+    level = "no level" if fitting is None else f"{fitting:+.1f} dB"
+    return [
+        _finding(
+            "VINYL-GROOVE-SPACE",
+            Severity.ERROR,
+            f"Side {side.name} needs {plan.space_mm:.1f} mm of groove but the band is "
+            f"{plan.band_mm:.1f} mm at cut level {settings.cut_level_db:+.1f} dB; "
+            f"it fits at {level}.",
+            "Cut quieter (the cut level above), shorten the side, or reduce bass and "
+            "out-of-phase content that widens the groove.",
+            side,
+            measured=round(plan.space_mm, 2),
+            limit=round(plan.band_mm, 2),
+            unit="mm",
+        )
+    ]
+
+
+def hygiene_findings(
+    side: SidePlan,
+    true_peak: float | None,
+    stats: SampleStats,
+    subsonic_ratio_db: float | None,
+    settings: SideCheckSettings,
+    analyses: Mapping[str, TrackAnalysis],
+    session: Session,
+) -> list[Finding]:
+    """Check true peak (vinyl ceiling), clipping, subsonic energy, DC and heavy limiting."""
+    findings = []
+    rate = side.timeline.sample_rate
+    if true_peak is not None and true_peak > settings.ceiling_dbtp + 0.005:
+        findings.append(
+            _finding(
+                "VINYL-TRUE-PEAK",
+                Severity.WARNING,
+                f"Side {side.name} peaks at {true_peak:+.2f} dBTP, over the "
+                f"{settings.ceiling_dbtp:+.1f} dBTP vinyl ceiling.",
+                "Lower the side's level; cutting rooms ask for headroom and no maximiser.",
+                side,
+                measured=round(true_peak, 2),
+                limit=settings.ceiling_dbtp,
+                unit="dBTP",
+            )
+        )
+    result = stats.result()
+    if result.clipped_runs:
+        first = result.clip_frames[0] if result.clip_frames else 0
+        track_id = _track_at(side.timeline, first)
+        findings.append(
+            _finding(
+                "VINYL-CLIPPING",
+                Severity.WARNING,
+                f"Side {side.name} has {result.clipped_runs} clipped runs, the first at "
+                f"{first / rate:.1f} s.",
+                "Ask for a master with headroom; clipped square edges are hard on the cutter.",
+                side,
+                time_s=round(first / rate, 3),
+                track_id=track_id,
+                track_title=session.track(track_id).title if track_id else None,
+                measured=result.clipped_runs,
+                unit="runs",
+            )
+        )
+    if subsonic_ratio_db is not None and subsonic_ratio_db > -30.0:
+        findings.append(
+            _finding(
+                "VINYL-SUBSONIC",
+                Severity.WARNING,
+                f"Side {side.name} has energy below 20 Hz only {-subsonic_ratio_db:.0f} dB under "
+                "the programme: it costs groove space and moves the cutter for nothing.",
+                "Enable the subsonic high-pass (vinyl.subsonic_hz, e.g. 18 Hz).",
+                side,
+                measured=round(subsonic_ratio_db, 1),
+                limit=-30.0,
+                unit="dB",
+            )
+        )
+    for placement in side.timeline.placements:
+        analysis = analyses.get(placement.track_id)
+        if analysis is None:
+            continue
+        track = session.track(placement.track_id)
+        where = {
+            "track_id": track.id,
+            "track_title": track.title,
+            "time_s": round(placement.start / rate, 3),
+        }
+        worst_dc = max(analysis.dc_offset, key=abs, default=0.0)
+        if abs(worst_dc) >= 0.001:
+            findings.append(
+                _finding(
+                    "VINYL-DC-OFFSET",
+                    Severity.WARNING,
+                    f'"{track.title}" has a DC offset of {worst_dc * 100:+.1f} % of full scale.',
+                    "Remove the DC offset (a high-pass or DC filter) before the cut.",
+                    side,
+                    measured=round(worst_dc, 5),
+                    limit=0.001,
+                    **where,
+                )
+            )
+        if analysis.plr_db is not None and analysis.plr_db < 8.0:
+            findings.append(
+                _finding(
+                    "VINYL-HEAVY-LIMITING",
+                    Severity.WARNING,
+                    f'"{track.title}" has a peak-to-loudness ratio of {analysis.plr_db:.1f} dB: '
+                    "signs of heavy limiting.",
+                    "Ask for a less limited vinyl master; loudness does not help a cut.",
+                    side,
+                    measured=round(analysis.plr_db, 1),
+                    limit=8.0,
+                    unit="dB",
+                    **where,
+                )
+            )
+    return findings
+
+
+class _SubsonicMeter:
+    """Energy below 20 Hz relative to the whole programme (a streaming low-pass)."""
+
+    def __init__(self, sample_rate: int) -> None:
+        from scipy.signal import butter
+
+        self._sos = butter(4, 20.0, btype="lowpass", fs=sample_rate, output="sos")
+        self._state = np.zeros((self._sos.shape[0], 2, 2))
+        self._low = 0.0
+        self._total = 0.0
+
+    def process(self, planar: np.ndarray) -> None:
+        from scipy.signal import sosfilt
+
+        low, self._state = sosfilt(self._sos, planar, axis=1, zi=self._state)
+        self._low += float(np.einsum("ij,ij->", low, low))
+        self._total += float(np.einsum("ij,ij->", planar, planar))
+
+    def ratio_db(self) -> float | None:
+        if self._total <= 0.0 or self._low <= 0.0:
+            return None
+        return 10.0 * math.log10(self._low / self._total)
+
+
+def check_side(
+    session: Session,
+    side: SidePlan,
+    disc_format: DiscFormat,
+    *,
+    gains_db: Mapping[str, float],
+    analyses: Mapping[str, TrackAnalysis],
+    settings: SideCheckSettings | None = None,
+    processor: object | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: CancelEvent | None = None,
+) -> SideReport:
+    """Check one side in one streaming pass over its mix.
+
+    Parameters
+    ----------
+    session
+        The album.
+    side
+        The side and its timeline.
+    disc_format
+        The format it is cut for.
+    gains_db
+        The vinyl gain of each track, dB.
+    analyses
+        The sources' analyses by track id (DC offset, PLR per track).
+    settings
+        The physical assumptions; default from the session's cut level.
+    processor
+        The vinyl bus processing (mono below, subsonic), as the side file gets it.
+    progress
+        Called with (frames done, frames in the side).
+    cancel
+        Stops the pass.
+
+    Returns
+    -------
+    SideReport
+        Groove space, the fitting cut level, the widest passages, findings.
+    """
+    from vinyl import highfreq, lowend
+
+    settings = settings or SideCheckSettings(cut_level_db=session.vinyl.cut_level_db)
+    timeline = side.timeline
+    rate = timeline.sample_rate
+    groove = GrooveMeter(
+        rate,
+        disc_format.rpm,
+        settings.cut_level_db,
+        settings.reference_dbfs,
+        settings.base_depth_um,
+        settings.land_um,
+    )
+    low = lowend.LowEndMeter(rate, crossover_hz=settings.crossover_hz)
+    high = highfreq.HighFrequencyMeter(
+        rate, cut_level_db=settings.cut_level_db, reference_dbfs=settings.reference_dbfs
+    )
+    peak = TruePeakMeter(rate)
+    stats = SampleStats()
+    subsonic = _SubsonicMeter(rate)
+    meters: Sequence[object] = (groove, low, high, peak, stats, subsonic)
+    if timeline.length > 0:
+        for start, mix in mixed_blocks(timeline, gains_db, limiter=processor, cancel=cancel):  # type: ignore[arg-type]
+            planar = np.ascontiguousarray(mix.T)
+            for meter in meters:
+                meter.process(planar)  # type: ignore[attr-defined]
+            if progress is not None:
+                progress(start + mix.shape[0], timeline.length)
+    peak.finish()
+    records = groove.finish()
+    plan = groove.plan(disc_format.outer_radius_mm, disc_format.inner_radius_mm)
+    lateral, vertical = groove.excursions()
+    fitting = highest_fitting_cut_level(
+        lateral,
+        vertical,
+        settings.cut_level_db,
+        disc_format.outer_radius_mm,
+        disc_format.inner_radius_mm,
+        settings.base_depth_um,
+        settings.land_um,
+    )
+    seconds = revolution_seconds(disc_format.rpm)
+    widest = tuple(
+        Passage(
+            time_s=round(index * seconds, 2),
+            pitch_um=round(float(plan.pitch_um[index]), 1),
+            track_id=_track_at(timeline, round(index * seconds * rate)),
+        )
+        for index in np.argsort(plan.pitch_um)[::-1][:WIDEST_PASSAGES]
+    )
+    radius_at = radius_lookup(plan, disc_format.rpm)
+    findings: list[Finding] = []
+    findings += duration_findings(side, disc_format)
+    findings += groove_findings(side, plan, fitting, settings)
+    findings += lowend.lowend_findings(
+        low.result(), side=side.name, timeline=timeline, session=session
+    )
+    findings += lowend.liftoff_findings(
+        records,
+        base_depth_um=settings.base_depth_um,
+        side=side.name,
+        timeline=timeline,
+        session=session,
+    )
+    findings += highfreq.highfreq_findings(
+        high.result(),
+        side=side.name,
+        timeline=timeline,
+        session=session,
+        disc_format=disc_format,
+        radius_at=radius_at,
+        rpm=disc_format.rpm,
+        tip_radius_um=settings.tip_radius_um,
+    )
+    findings += hygiene_findings(
+        side, peak.peak_dbtp(), stats, subsonic.ratio_db(), settings, analyses, session
+    )
+    return SideReport(
+        side=side,
+        disc_format=disc_format,
+        settings=settings,
+        groove=plan,
+        fitting_cut_level_db=fitting,
+        widest=widest,
+        true_peak_dbtp=peak.peak_dbtp(),
+        findings=tuple(sort_findings(findings)),
+    )
+
+
+def check_layout(
+    session: Session,
+    layout: SideLayout,
+    *,
+    gains_db: Mapping[str, float],
+    analyses: Mapping[str, TrackAnalysis],
+    settings: SideCheckSettings | None = None,
+    processor_factory: Callable[[int], object | None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: CancelEvent | None = None,
+) -> list[SideReport]:
+    """Check every side of ``layout`` (see :func:`check_side`); progress over all sides."""
+    total = sum(side.timeline.length for side in layout.sides)
+    done_before = 0
+    reports = []
+    for side in layout.sides:
+
+        def side_progress(done: int, _total: int, base: int = done_before) -> None:
+            if progress is not None:
+                progress(base + done, total)
+
+        processor = processor_factory(side.timeline.sample_rate) if processor_factory else None
+        reports.append(
+            check_side(
+                session,
+                side,
+                layout.disc_format,
+                gains_db=gains_db,
+                analyses=analyses,
+                settings=settings,
+                processor=processor,
+                progress=side_progress,
+                cancel=cancel,
+            )
+        )
+        done_before += side.timeline.length
+    return reports
