@@ -227,3 +227,16 @@ def test_codes_carry_their_severity() -> None:
     assert LOWEND_CODES["VINYL-LIFT-OFF"].severity is Severity.ERROR
     assert LOWEND_CODES["VINYL-LOWEND-WIDE"].severity is Severity.WARNING
     assert LOWEND_CODES["VINYL-LOWEND-CORRELATION"].severity is Severity.WARNING
+
+
+def test_a_brief_or_shallow_anti_phase_dip_is_a_warning(tmp_path: Path) -> None:
+    session, timeline = side(tmp_path, [10.0])
+    bass = tone(55, 10.0, -12)
+    flipped = np.stack([bass, bass])
+    begin = round(4.0 * RATE)
+    flipped[1, begin : begin + round(0.3 * RATE)] *= -1  # a 0.3 s polarity glitch
+    findings = lowend_findings(measure(flipped), side="A", timeline=timeline, session=session)
+    antiphase = [f for f in findings if f.code == "VINYL-LOWEND-ANTIPHASE"]
+    assert len(antiphase) == 1
+    assert antiphase[0].severity is Severity.WARNING
+    assert antiphase[0].time_s == pytest.approx(4.0, abs=0.5)

@@ -26,6 +26,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,6 +63,12 @@ DEFAULT_WINDOW_S = 0.4
 MIN_LEVEL_DBFS = -40.0
 #: Correlation below this, with real energy, is anti-phase low end (domain notes item 4).
 ANTIPHASE_CORRELATION = 0.0
+#: An anti-phase passage is an error when its correlation reaches this and it lasts at
+#: least MIN_ANTIPHASE_S; shallower or briefer dips (common in dense mixes and clipped
+#: masters) are warnings.
+ANTIPHASE_ERROR_CORRELATION = -0.3
+#: See ANTIPHASE_ERROR_CORRELATION, s.
+MIN_ANTIPHASE_S = 0.8
 #: Side-to-mid ratio above this is a wide low end (x-disc, zwartgoud: -6 dB).
 WIDE_SIDE_TO_MID_DB = -6.0
 #: A track's low-band correlation below this is a warning (domain notes item 4).
@@ -378,11 +385,10 @@ def _merge(
     return passages
 
 
-def _finding(code: str, message: str, advice: str, **fields: object) -> Finding:
+def _finding(code: str, message: str, advice: str, **fields: Any) -> Finding:
+    severity = fields.pop("severity", None) or LOWEND_CODES[code].severity
     return Finding.model_validate(
-        {"code": code, "severity": LOWEND_CODES[code].severity, "message": message}
-        | {"advice": advice}
-        | fields
+        {"code": code, "severity": severity, "message": message} | {"advice": advice} | fields
     )
 
 
@@ -448,6 +454,7 @@ def lowend_findings(
     findings: list[Finding] = []
     for start, end, lowest, _ in _merge(anti, merge_gap_s):
         where = side_location(timeline, session, start, end)
+        clear = lowest <= ANTIPHASE_ERROR_CORRELATION and end - start >= MIN_ANTIPHASE_S
         findings.append(
             _finding(
                 "VINYL-LOWEND-ANTIPHASE",
@@ -455,6 +462,7 @@ def lowend_findings(
                 f"from {format_clock(start)} for {end - start:.1f} s (correlation down to "
                 f"{lowest:+.2f}).",
                 _MONO_ADVICE,
+                severity=Severity.ERROR if clear else Severity.WARNING,
                 side=side,
                 measured=round(lowest, 3),
                 limit=antiphase_correlation,
