@@ -1,0 +1,123 @@
+"""Side checks end to end: one pass over a side's mix gives the findings at their times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from samples.demo_album import render_track
+from sequencer.analysis import analyse_array, analyse_file
+from sequencer.findings import Severity
+from sequencer.session import new_session
+from sequencer.timeline import SourceInfo, TrackEntry, place
+from vinyl.formats import get_format
+from vinyl.groove import GrooveMeter
+from vinyl.sidecheck import check_side, duration_findings
+from vinyl.sides import SidePlan, plan_sides
+
+RATE = 44100
+
+
+def bass_track(path: Path, seconds: float, flip: tuple[float, float] | None = None) -> Path:
+    """Write a mono 55 Hz bass at -12 dBFS, optionally inverted in R for a while."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    bass = 10 ** (-12 / 20) * np.sin(2 * np.pi * 55 * t)
+    left, right = bass.copy(), bass.copy()
+    if flip is not None:
+        begin, end = round(flip[0] * RATE), round(flip[1] * RATE)
+        right[begin:end] *= -1
+    sf.write(str(path), np.column_stack([left, right]), RATE, subtype="PCM_24")
+    return path
+
+
+def side_of(tmp_path: Path, tracks: list[Path]) -> tuple[object, SidePlan]:
+    session = new_session(tracks, title="Side test")
+    from sequencer.edits import assign_side
+
+    for track in session.ordered_tracks():
+        session = assign_side(session, track.id, "A")
+    sources = {
+        t.id: SourceInfo(frames=sf.info(str(t.path)).frames, sample_rate=RATE)
+        for t in session.ordered_tracks()
+    }
+    layout = plan_sides(session, sources, disc_format="12in-33")
+    return session, layout.sides[0]
+
+
+def test_anti_phase_bass_is_an_error_at_its_time_and_mono_bass_passes(tmp_path: Path) -> None:
+    clean = bass_track(tmp_path / "clean.wav", 12.0)
+    faulty = bass_track(tmp_path / "faulty.wav", 12.0, flip=(5.0, 8.0))
+    fmt = get_format("12in-33")
+    session, side = side_of(tmp_path, [clean, faulty])
+    analyses = {t.id: analyse_file(t.path) for t in session.ordered_tracks()}  # type: ignore[attr-defined]
+    report = check_side(session, side, fmt, gains_db={}, analyses=analyses)  # type: ignore[arg-type]
+    errors = [f for f in report.findings if f.severity == Severity.ERROR]
+    assert [f.code for f in errors] == ["VINYL-LOWEND-ANTIPHASE"]
+    placement = side.timeline.placements[1]
+    expected = placement.start / RATE + 5.0
+    assert errors[0].time_s == pytest.approx(expected, abs=0.5)
+    assert errors[0].track_id == placement.track_id
+    assert report.groove.fits
+    assert report.fitting_cut_level_db is not None
+    assert report.fitting_cut_level_db > 0.0
+    assert report.summary.startswith("A: 0:26, fits at +")
+
+
+def test_side_length_against_the_format_table() -> None:
+    fmt = get_format("12-33")
+    session = new_session([Path("/x/a.wav"), Path("/x/b.wav")], title="Long")
+    entries = [TrackEntry(t) for t in session.ordered_tracks()]
+
+    def side(minutes: float) -> SidePlan:
+        frames = round(minutes * 60 / 2 * RATE)
+        sources = {t.id: SourceInfo(frames=frames, sample_rate=RATE) for t in session.tracks}
+        return SidePlan(
+            name="A",
+            disc=1,
+            timeline=place(entries, sources, RATE),
+            recommended_s=fmt.recommended_s,
+            maximum_s=fmt.maximum_s,
+        )
+
+    assert duration_findings(side(18.0), fmt) == []
+    long = duration_findings(side(21.0), fmt)
+    assert [f.code for f in long] == ["VINYL-SIDE-LONG"]
+    assert long[0].severity == Severity.WARNING
+    too_long = duration_findings(side(24.0), fmt)
+    assert [(f.code, f.severity) for f in too_long] == [("VINYL-SIDE-TOO-LONG", Severity.ERROR)]
+
+
+@pytest.fixture(scope="module")
+def loud_master() -> np.ndarray:
+    """Return a minute of the demo pop track mastered loud (-9 LUFS), as (2, frames)."""
+    audio = render_track(2, seconds=60.0).astype(np.float64)
+    loudness = analyse_array(audio, RATE).integrated_lufs
+    assert loudness is not None
+    return np.ascontiguousarray((audio * 10 ** ((-9.0 - loudness) / 20)).T)
+
+
+def groove_space_of(audio: np.ndarray, minutes: float) -> tuple[bool, float]:
+    """Feed ``audio`` repeated to ``minutes`` through the default groove model."""
+    fmt = get_format("12in-33")
+    meter = GrooveMeter(RATE, fmt.rpm)
+    remaining = round(minutes * 60 * RATE)
+    while remaining > 0:
+        piece = audio[:, : min(remaining, audio.shape[1])]
+        meter.process(piece)
+        remaining -= piece.shape[1]
+    meter.finish()
+    plan = meter.plan(fmt.outer_radius_mm, fmt.inner_radius_mm)
+    return plan.fits, plan.space_mm
+
+
+def test_the_default_calibration_matches_the_guideline_tables(loud_master: np.ndarray) -> None:
+    # A loud pop master (-9 LUFS) fills a 12" 33 1/3 side at about 18-20 minutes at the
+    # default cut level, as the tables say; 24 minutes does not fit.
+    fits_17, space_17 = groove_space_of(loud_master, 17.0)
+    fits_24, space_24 = groove_space_of(loud_master, 24.0)
+    assert fits_17
+    assert not fits_24
+    assert space_24 > space_17
