@@ -50,9 +50,21 @@ def demo_session(paths: list[Path]) -> Session:
         upc_ean="4006381333931",
         year=2026,
     )
-    return Session.model_validate(
+    session = Session.model_validate(
         session.model_copy(update={"tracks": tuple(tracks), "album": album}).model_dump()
     )
+    return _with_vinyl_sides(session, paths)
+
+
+def _with_vinyl_sides(session: Session, paths: list[Path]) -> Session:
+    """Put the demo on 12-inch 33 1/3 sides: the proposed automatic split, applied."""
+    from sequencer.timeline import probe_sources
+    from vinyl.sides import apply_proposal, propose_split
+
+    proposal = propose_split(
+        session, probe_sources(session.ordered_tracks()), disc_format="12in-33"
+    )
+    return apply_proposal(session, proposal)
 
 
 def build_demo(

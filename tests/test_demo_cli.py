@@ -48,6 +48,26 @@ def test_demo_builds_the_album_and_reports_its_planted_faults(tmp_path: Path) ->
     assert clean["clipped_runs"] == 0
     assert clean["true_peak_dbtp"] < 0.0
 
+    # The vinyl side files are written, and the side checks find the planted faults.
+    manifest = json.loads((folder / "vinyl" / "vinyl_sides.json").read_text())
+    assert len(manifest["sides"]) >= 2
+    for side in manifest["sides"]:
+        assert (folder / "vinyl" / side["file"]).is_file()
+    findings = manifest["findings"]
+    antiphase = [
+        f for f in findings if f["code"] == "VINYL-LOWEND-ANTIPHASE" and f["severity"] == "error"
+    ]
+    assert [(f["track_title"], round(f["time_in_track_s"])) for f in antiphase] == [
+        ("Elliptical", 60)
+    ]
+    sibilance = [
+        f for f in findings if f["code"].startswith("VINYL-HF") and f["track_title"] == "Esses"
+    ]
+    assert sibilance
+    assert abs(sibilance[0]["time_in_track_s"] - 48.5) < 0.5
+    dc = [f for f in findings if f["code"] == "VINYL-DC-OFFSET"]
+    assert [f["track_title"] for f in dc] == ["Centre Hole"]
+
     # A second run reuses the album and the session (the user's edits survive).
     text = session_path.read_text()
     again = subprocess.run(

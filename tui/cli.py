@@ -131,6 +131,18 @@ def command_demo(arguments: argparse.Namespace, out: Console, err: Console) -> i
     by_id = {track.id: analysis for track, analysis in zip(tracks, analyses, strict=True)}
     result = _deliver(session, by_id, directory / "cd", "cd", err)
     print_deliverable(result, out)
+    from tui.vinyl_command import command_vinyl
+
+    vinyl_arguments = argparse.Namespace(
+        session=str(session_path),
+        disc_format=None,
+        auto_split=False,
+        out=str(directory / "vinyl"),
+        json=False,
+        no_cache=arguments.no_cache,
+        workers=arguments.workers,
+    )
+    command_vinyl(vinyl_arguments, out, err, _session_analyses)  # errors are the planted faults
     out.print(f"session: {session_path}\nnext: runout show {session_path}")
     return 0
 

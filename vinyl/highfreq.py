@@ -88,9 +88,20 @@ MAX_BURSTS = 500
 #: 4.3 dB more velocity, so within 3 dB most modern styli still play it, and 3 dB
 #: covers the error of reading peaks at the sample rate. dB.
 TRACING_ERROR_DB = 3.0
+#: Bursts within this of the tracing limit (but under it) are reported as information:
+#: the passage is safe where it lands, and would not be much further in, dB.
+NEAR_LIMIT_DB = 10.0
 _EPS = 1e-30
 
 _CODE_LIST = (
+    CodeInfo(
+        "VINYL-HF-NEAR-LIMIT",
+        Severity.INFO,
+        "High-frequency bursts close to the tracing limit",
+        "Sibilance, hats or cymbals that trace where they land on the side, with little "
+        "margin: moved further in (towards the label) they would distort. Keep the track "
+        "early on the side, or de-ess.",
+    ),
     CodeInfo(
         "VINYL-HF-TRACING",
         Severity.WARNING,
@@ -544,13 +555,35 @@ def highfreq_findings(
     speed = disc_format.rpm if rpm is None else rpm
     slope: list[tuple[HighFrequencyBurst, BurstRating, float]] = []
     tracing: list[tuple[HighFrequencyBurst, BurstRating, float]] = []
+    near: list[tuple[HighFrequencyBurst, BurstRating, float]] = []
     for burst in result.bursts:
         rating = rate_burst(burst, float(radius_at(burst.end_s)), speed, tip_radius_um)
         if rating.slope > 1.0:
             slope.append((burst, rating, rating.slope))
         if rating.tracing_db > 0.0:
             tracing.append((burst, rating, rating.tracing_db))
+        elif rating.tracing_db > -NEAR_LIMIT_DB:
+            near.append((burst, rating, rating.tracing_db))
     findings: list[Finding] = []
+    for group in _groups(near, timeline):
+        burst, rating, worst_db = max(group, key=lambda item: item[2])
+        findings.append(
+            _finding(
+                "VINYL-HF-NEAR-LIMIT",
+                Severity.INFO,
+                f"Side {side}: {_bursts_text(group)}: {-worst_db:.1f} dB under what a "
+                f"{tip_radius_um:g} um stylus follows here "
+                f"(worst at {format_clock(burst.start_s)}: "
+                f"{rating.frequency_hz / 1000:.1f} kHz, {100 * rating.velocity_m_s:.1f} cm/s "
+                f"against {100 * rating.traceable_m_s:.1f} cm/s at {rating.radius_mm:.1f} mm).",
+                _advice(rating),
+                side=side,
+                measured=round(rating.velocity_m_s, 4),
+                limit=round(rating.traceable_m_s, 4),
+                unit="m/s",
+                **_group_location(group, timeline, session),
+            )
+        )
     for group in _groups(slope, timeline):
         burst, rating, _ = max(group, key=lambda item: item[2])
         findings.append(

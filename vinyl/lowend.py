@@ -69,6 +69,9 @@ ANTIPHASE_CORRELATION = 0.0
 ANTIPHASE_ERROR_CORRELATION = -0.3
 #: See ANTIPHASE_ERROR_CORRELATION, s.
 MIN_ANTIPHASE_S = 0.8
+#: Windows quieter than the side's loudest low-end window by more than this are not
+#: judged, dB.
+RELATIVE_FLOOR_DB = 20.0
 #: Side-to-mid ratio above this is a wide low end (x-disc, zwartgoud: -6 dB).
 WIDE_SIDE_TO_MID_DB = -6.0
 #: A track's low-band correlation below this is a warning (domain notes item 4).
@@ -439,9 +442,13 @@ def lowend_findings(
     """
     anti: list[tuple[float, float, float]] = []
     wide: list[tuple[float, float, float]] = []
+    # "Real energy": above the absolute floor and within RELATIVE_FLOOR_DB of the side's
+    # loudest low-end window (reverb tails and pads in a breakdown are not the bass).
+    levels = [w.level_dbfs for w in result.windows if w.level_dbfs is not None]
+    floor = max(min_level_dbfs, max(levels, default=min_level_dbfs) - RELATIVE_FLOOR_DB)
     for window in result.windows:
         level = window.level_dbfs
-        if level is None or level < min_level_dbfs:
+        if level is None or level < floor:
             continue
         end = window.start_s + window.frames / result.sample_rate
         correlation = window.correlation
