@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 #: Passages reported as needing the widest spacing.
 WIDEST_PASSAGES = 3
+#: Silence at the end of a track longer than this is worth a word on vinyl, s.
+LONG_SILENCE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,44 @@ def hygiene_findings(
             "track_title": track.title,
             "time_s": round(placement.start / rate, 3),
         }
+        if analysis.clipped_runs:
+            first_clip = analysis.clip_times_s[0] if analysis.clip_times_s else 0.0
+            findings.append(
+                _finding(
+                    "VINYL-SOURCE-CLIPPING",
+                    Severity.WARNING,
+                    f'The source of "{track.title}" has {analysis.clipped_runs} clipped runs, the '
+                    f"first {first_clip:.1f} s into the track.",
+                    "Ask for a master with headroom: clipped square edges are hard on the cutter "
+                    "and the level change for the cut cannot undo them.",
+                    side,
+                    track_id=track.id,
+                    track_title=track.title,
+                    time_s=round(placement.start / rate + first_clip, 3),
+                    time_in_track_s=round(first_clip, 3),
+                    measured=analysis.clipped_runs,
+                    unit="runs",
+                )
+            )
+        if analysis.trailing_silence_s >= LONG_SILENCE_S:
+            silent_from = max(0.0, analysis.duration_s - analysis.trailing_silence_s)
+            findings.append(
+                _finding(
+                    "VINYL-LONG-SILENCE",
+                    Severity.WARNING,
+                    f'"{track.title}" ends with {analysis.trailing_silence_s:.0f} s of silence, '
+                    "on top of the pause: on vinyl it is a long silent groove.",
+                    "Trim the silent tail (trim_out_s) unless the silence is part of the record.",
+                    side,
+                    track_id=track.id,
+                    track_title=track.title,
+                    time_s=round(placement.start / rate + silent_from, 3),
+                    time_in_track_s=round(silent_from, 3),
+                    measured=round(analysis.trailing_silence_s, 1),
+                    limit=LONG_SILENCE_S,
+                    unit="s",
+                )
+            )
         worst_dc = max(analysis.dc_offset, key=abs, default=0.0)
         if abs(worst_dc) >= 0.001:
             findings.append(
