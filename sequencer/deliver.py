@@ -260,7 +260,13 @@ def deliver(
         measured = {
             str(path): analysis for path, analysis in zip(written, measured_list, strict=True)
         }
-        excess = max((a.true_peak_dbtp or -math.inf) for a in measured_list) - ceiling
+        # The mix's sample peak counts too: past full scale the files clip and their
+        # measured true peak understates how far over the ceiling the mix is.
+        highest = max(
+            [(a.true_peak_dbtp or -math.inf) for a in measured_list]
+            + [report.peak_dbfs or -math.inf]
+        )
+        excess = highest - ceiling
         if excess <= 0.0 or plan.limiter or attempt == MAX_CEILING_CORRECTIONS:
             break
         # A crossfade's sum, resampling or dither can lift an inter-sample peak a

@@ -184,3 +184,30 @@ def test_levels_prints_the_plan_and_the_platform_preview(
     assert gains == [pytest.approx(-6.0, abs=0.1), pytest.approx(4.0, abs=0.1)]
     names = [platform["name"] for platform in document["platforms"]]
     assert names == ["Spotify", "Apple Music", "YouTube", "Amazon Music", "Tidal", "Deezer"]
+
+
+def test_vinyl_plans_checks_and_writes_the_sides(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t = np.arange(8 * RATE) / RATE
+    bass = 0.25 * np.sin(2 * np.pi * 55 * t)
+    clean = tmp_path / "clean.wav"
+    faulty = tmp_path / "faulty.wav"
+    sf.write(str(clean), np.column_stack([bass, bass]), RATE, subtype="PCM_24")
+    sf.write(str(faulty), np.column_stack([bass, -bass]), RATE, subtype="PCM_24")
+    session_path = tmp_path / "album.json"
+    assert main(["new", str(session_path), str(clean), str(faulty)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "sides"
+    code = main(["vinyl", str(session_path), "--format", "7-45", "--json", "--out", str(out)])
+    assert code == 1  # the anti-phase bass is an error
+    document = json.loads(capsys.readouterr().out)
+    assert document["format"] == "7in-45"
+    assert "Proposed split" in document["note"]
+    errors = [f for f in document["findings"] if f["severity"] == "error"]
+    assert [f["code"] for f in errors] == ["VINYL-LOWEND-ANTIPHASE"]
+    assert errors[0]["track_title"] == "faulty"
+    side = document["sides"][0]
+    assert Path(side["file"]).is_file()
+    assert sf.info(side["file"]).subtype == "PCM_24"
+    assert side["groove"]["fits"] is True

@@ -274,6 +274,7 @@ def render_sides(
     total = float(sum(side.samples for side in sides))
     correction_db = 0.0
     written: dict[str, WrittenFile] = {}
+    mix_peaks: dict[str, float | None] = {}
     measured: dict[str, TrackAnalysis] = {}
     chain_description: list[Mapping[str, Any]] | None = None
     try:
@@ -284,7 +285,7 @@ def render_sides(
             for side in sides:
                 chain = vinyl_chain(session.vinyl, side.timeline.sample_rate, mid=policy.mid)
                 chain_description = None if chain is None else chain.describe()
-                written[side.name] = _render_side(
+                written[side.name], mix_peaks[side.name] = _render_side(
                     side, gains, pending[side.name], policy, file_format, chain, digest,
                     _offset_progress(progress, done, total, f"{what} {side.name}"), cancel,
                 )  # fmt: skip
@@ -294,7 +295,12 @@ def render_sides(
                 if progress is not None:
                     progress(total, total, f"measuring side {side.name}")
                 measured[side.name] = analyse_file(pending[side.name], cancel=cancel)
+            # The mix's own sample peak counts too: processing (the mono-below allpass
+            # rotates the phase of clipped or limited material) can push the mix past full
+            # scale, where the file clips and its measured true peak no longer tells how
+            # far over the ceiling the mix is.
             peaks = [m.true_peak_dbtp for m in measured.values() if m.true_peak_dbtp is not None]
+            peaks += [peak for peak in mix_peaks.values() if peak is not None]
             excess = max(peaks, default=-math.inf) - policy.ceiling_dbtp
             if excess <= 0.0 or attempt == MAX_CEILING_CORRECTIONS:
                 if excess > 0.0:
@@ -362,8 +368,8 @@ def _render_side(
     digest: str,
     progress: Callable[[int, int], None] | None,
     cancel: CancelEvent | None,
-) -> WrittenFile:
-    """Render one side into ``path``; return the written file."""
+) -> tuple[WrittenFile, float | None]:
+    """Render one side into ``path``; return the written file and the mix's sample peak."""
     timeline = side.timeline
     output = OutputFile(path, 0, timeline.length, policy.bit_depth, file_format)
     report = render(
@@ -375,7 +381,7 @@ def _render_side(
         progress=progress,
         cancel=cancel,
     )
-    return report.files[0]
+    return report.files[0], report.peak_dbfs
 
 
 def _seconds(samples: int, rate: int) -> float:
