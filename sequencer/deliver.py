@@ -291,7 +291,7 @@ def deliver(
     content["loudness"]["true_peak_over_ceiling_db"] = (
         round(max(excess, 0.0), 4) if not plan.limiter else 0.0
     )
-    _write_json(manifest, content)
+    write_json(manifest, content)
     return Deliverable(
         directory=out_dir,
         spec=spec,
@@ -405,8 +405,14 @@ def _manifest(
     }
 
 
-def _write_json(path: Path, content: Mapping[str, Any]) -> None:
-    """Write JSON atomically (temp file in the same folder, fsync, rename)."""
+def write_json(path: Path, content: Mapping[str, Any]) -> None:
+    """Write JSON atomically (temp file in the same folder, fsync, rename).
+
+    Raises
+    ------
+    RenderError
+        Naming the file, when it cannot be written; nothing is left behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -418,4 +424,4 @@ def _write_json(path: Path, content: Mapping[str, Any]) -> None:
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise RenderError(f"{path}: cannot write the manifest ({error})") from error
+        raise RenderError(f"{path}: cannot write the file ({error})") from error

@@ -114,7 +114,7 @@ def command_vinyl(
 
 def _add_findings_to_manifest(manifest: Path, reports: list[Any]) -> None:
     """Fill the side manifest's findings with the side checks' results."""
-    from sequencer.deliver import _write_json
+    from sequencer.deliver import write_json
 
     content = json.loads(manifest.read_text(encoding="utf-8"))
     content["findings"] = [f.model_dump(mode="json") for r in reports for f in r.findings]
@@ -122,7 +122,7 @@ def _add_findings_to_manifest(manifest: Path, reports: list[Any]) -> None:
         report = next((r for r in reports if r.side.name == side.get("name")), None)
         if report is not None:
             side["groove"] = _groove(report)
-    _write_json(manifest, content)
+    write_json(manifest, content)
 
 
 def _groove(report: Any) -> dict[str, Any]:

@@ -32,11 +32,9 @@ file under a final name.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +42,8 @@ from typing import Any
 
 from sequencer import __version__
 from sequencer.analysis import CancelEvent, TrackAnalysis, analyse_file
-from sequencer.deliver import safe_file_name, session_hash
-from sequencer.errors import Cancelled, RenderError, SessionError
+from sequencer.deliver import safe_file_name, session_hash, write_json
+from sequencer.errors import Cancelled, SessionError
 from sequencer.levels import GainPlan, plan_gains
 from sequencer.render import OutputFile, WrittenFile, dither_seed, render
 from sequencer.session import FileFormat, LoudnessMode, LoudnessPolicy, Session
@@ -329,7 +327,7 @@ def render_sides(
         correction_db, chain_description, digest,
     )  # fmt: skip
     try:
-        _write_json(manifest, content)
+        write_json(manifest, content)
     except BaseException:
         for path in finals.values():
             path.unlink(missing_ok=True)
@@ -469,19 +467,3 @@ def _manifest(
         "sides": entries,
         "findings": [],
     }
-
-
-def _write_json(path: Path, content: Mapping[str, Any]) -> None:
-    """Write JSON atomically (temp file in the same folder, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(content, stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise RenderError(f"{path}: cannot write the side manifest ({error})") from error
