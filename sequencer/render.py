@@ -215,20 +215,27 @@ class _TrackReader:
 
     def read(self, frames: int) -> NDArray[np.float64]:
         """Return the next ``frames`` frames, shape (frames, 2); silence past the track's end."""
+        pieces = self.read_pieces(frames)
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+    def read_pieces(self, frames: int) -> list[NDArray[np.float64]]:
+        """Return the next ``frames`` frames as consecutive pieces (no copying to join them)."""
         frames = min(frames, self.placement.length - self._delivered)
-        pieces, have = [self._pending], self._pending.shape[0]
+        pieces: list[NDArray[np.float64]] = []
+        have = 0
         while have < frames:
-            chunk = self._chunks.get()
-            if chunk is None:
-                break
-            pieces.append(chunk)
-            have += chunk.shape[0]
-        pending = np.concatenate(pieces) if len(pieces) > 1 else self._pending
-        out, self._pending = pending[:frames], pending[frames:]
-        if out.shape[0] < frames:  # the resampler gave a sample less than the rounded length
-            out = np.concatenate((out, np.zeros((frames - out.shape[0], 2))))
+            if self._pending.shape[0] == 0:
+                chunk = self._chunks.get()
+                if chunk is None:  # the resampler gave a sample less than the rounded length
+                    pieces.append(np.zeros((frames - have, 2)))
+                    break
+                self._pending = chunk
+            take = min(frames - have, self._pending.shape[0])
+            pieces.append(self._pending[:take])
+            self._pending = self._pending[take:]
+            have += take
         self._delivered += frames
-        return out
+        return pieces or [np.zeros((0, 2))]
 
     def _read_source(self, count: int) -> NDArray[np.float64]:
         """Read ``count`` source frames as stereo float64."""
@@ -678,8 +685,26 @@ def _mix(
         if reader is None:
             reader = readers[index] = _TrackReader(placement, timeline.sample_rate)
         lo, hi = max(position, placement.start), min(stop, placement.end)
-        audio = reader.read(hi - lo)
         gain = gains_db.get(placement.track_id, 0.0)
-        audio *= envelope(placement, lo - placement.start, hi - placement.start, gain)[:, None]
-        mix[lo - position : hi - position] += audio
+        local = lo - placement.start
+        shaped = _has_fade(placement, local, hi - placement.start)
+        level = 10.0 ** (gain / 20.0)
+        offset = lo - position
+        for piece in reader.read_pieces(hi - lo):
+            size = piece.shape[0]
+            target = mix[offset : offset + size]
+            if shaped:
+                target += piece * envelope(placement, local, local + size, gain)[:, None]
+            else:  # the common case: a plain gain, one pass
+                target += piece * level
+            offset += size
+            local += size
     return mix
+
+
+def _has_fade(placement: Placement, begin: int, end: int) -> bool:
+    """Tell whether any fade or crossfade of ``placement`` touches its samples ``begin..end``."""
+    length = placement.length
+    return begin < max(placement.fade_in, placement.crossfade_in) or end > length - max(
+        placement.fade_out, placement.crossfade_out
+    )
