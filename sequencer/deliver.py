@@ -158,6 +158,8 @@ class Deliverable:
     """The CUE sheet, when the spec asks for one."""
     measured: Mapping[str, TrackAnalysis]
     """Analyses of the written files, by path."""
+    checksums: Mapping[str, str]
+    """SHA-256 of each written audio file, by path."""
 
 
 def deliver(
@@ -302,6 +304,7 @@ def deliver(
         track_files=tuple(track_paths),
         cue_file=cue_path,
         measured=measured,
+        checksums={str(file.path): file.sha256 for file in report.files},
     )
 
 

@@ -213,11 +213,6 @@ class _TrackReader:
                 chunk = resampler.resample_chunk(chunk, last=remaining == 0)
             yield chunk
 
-    def read(self, frames: int) -> NDArray[np.float64]:
-        """Return the next ``frames`` frames, shape (frames, 2); silence past the track's end."""
-        pieces = self.read_pieces(frames)
-        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-
     def read_pieces(self, frames: int) -> list[NDArray[np.float64]]:
         """Return the next ``frames`` frames as consecutive pieces (no copying to join them)."""
         frames = min(frames, self.placement.length - self._delivered)

@@ -207,7 +207,7 @@ def print_deliverable(result: Deliverable, out: Console) -> None:
             format_duration(analysis.duration_s),
             "-" if analysis.integrated_lufs is None else f"{analysis.integrated_lufs:.1f}",
             "-" if analysis.true_peak_dbtp is None else f"{analysis.true_peak_dbtp:.1f}",
-            _sha256_of(result, path)[:12],
+            result.checksums[str(path)][:12],
         )
     out.print(table)
     if result.cue_file is not None:
@@ -222,12 +222,6 @@ def print_deliverable(result: Deliverable, out: Console) -> None:
     )
     if over:
         out.print(findings_table(over))
-
-
-def _sha256_of(result: Deliverable, path: Path) -> str:
-    """Return the checksum the manifest records for ``path``."""
-    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
-    return next((f["sha256"] for f in manifest["files"] if f["path"] == path.name), "")
 
 
 def command_render(arguments: argparse.Namespace, out: Console, err: Console) -> int:

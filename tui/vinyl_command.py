@@ -97,10 +97,11 @@ def command_vinyl(
             out_dir,
             analyses=analyses,
             policy=policy,
+            findings=[f for r in reports for f in r.findings],
+            side_notes={r.side.name: {"groove": _groove(r)} for r in reports},
             progress=lambda done, total, what: report(done, total, what),
             cancel=cancel,
         )
-        _add_findings_to_manifest(files.manifest, reports)
         return reports, files
 
     reports, files = run_with_progress(err, "vinyl sides", job)
@@ -110,19 +111,6 @@ def command_vinyl(
     else:
         _print(out, reports, files, findings, note)
     return 1 if has_errors(findings) else 0
-
-
-def _add_findings_to_manifest(manifest: Path, reports: list[Any]) -> None:
-    """Fill the side manifest's findings with the side checks' results."""
-    from sequencer.deliver import write_json
-
-    content = json.loads(manifest.read_text(encoding="utf-8"))
-    content["findings"] = [f.model_dump(mode="json") for r in reports for f in r.findings]
-    for side in content.get("sides", []):
-        report = next((r for r in reports if r.side.name == side.get("name")), None)
-        if report is not None:
-            side["groove"] = _groove(report)
-    write_json(manifest, content)
 
 
 def _groove(report: Any) -> dict[str, Any]:

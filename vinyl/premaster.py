@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from sequencer import __version__
 from sequencer.analysis import CancelEvent, TrackAnalysis, analyse_file
 from sequencer.deliver import safe_file_name, session_hash, write_json
 from sequencer.errors import Cancelled, SessionError
+from sequencer.findings import Finding
 from sequencer.levels import GainPlan, plan_gains
 from sequencer.render import OutputFile, WrittenFile, dither_seed, render
 from sequencer.session import FileFormat, LoudnessMode, LoudnessPolicy, Session
@@ -214,6 +215,8 @@ def render_sides(
     *,
     analyses: Mapping[str, TrackAnalysis],
     policy: VinylLevelPolicy | None = None,
+    findings: Sequence[Finding] = (),
+    side_notes: Mapping[str, Mapping[str, Any]] | None = None,
     progress: SideProgress | None = None,
     cancel: CancelEvent | None = None,
 ) -> SideFiles:
@@ -232,6 +235,10 @@ def render_sides(
         The sources' analyses by track id (for the gain plan).
     policy : VinylLevelPolicy, optional
         The level preset; the conservative default when None.
+    findings : sequence of Finding, optional
+        The side checks' findings, recorded in the manifest.
+    side_notes : Mapping of str to Mapping, optional
+        Extra figures per side name (e.g. the groove space), added to its entry.
     progress : callable, optional
         Called with (frames done, frames in all sides, description).
     cancel : CancelEvent, optional
@@ -326,6 +333,9 @@ def render_sides(
         session, layout, sides, finals, written, measured, plan, policy, gains,
         correction_db, chain_description, digest,
     )  # fmt: skip
+    content["findings"] = [finding.model_dump(mode="json") for finding in findings]
+    for entry in content["sides"]:
+        entry.update((side_notes or {}).get(entry["side"], {}))
     try:
         write_json(manifest, content)
     except BaseException:

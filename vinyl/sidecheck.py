@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sequencer.analysis import CancelEvent, TrackAnalysis
-from sequencer.findings import Finding, Severity, sort_findings
-from sequencer.render import mixed_blocks
+from sequencer.findings import Finding, Severity, check_clipping, sort_findings
+from sequencer.render import BusProcessor, mixed_blocks
 from sequencer.samplestats import SampleStats
 from sequencer.session import Session
 from sequencer.timeline import Timeline
@@ -293,6 +293,14 @@ def hygiene_findings(
                 unit="dB",
             )
         )
+    # Clipping in the sources: the core check, placed on this side's timeline.
+    on_side = {
+        p.track_id: analyses[p.track_id] for p in side.timeline.placements if p.track_id in analyses
+    }
+    findings += [
+        finding.model_copy(update={"side": side.name})
+        for finding in check_clipping(session, on_side, side.timeline)
+    ]
     for placement in side.timeline.placements:
         analysis = analyses.get(placement.track_id)
         if analysis is None:
@@ -303,25 +311,6 @@ def hygiene_findings(
             "track_title": track.title,
             "time_s": round(placement.start / rate, 3),
         }
-        if analysis.clipped_runs:
-            first_clip = analysis.clip_times_s[0] if analysis.clip_times_s else 0.0
-            findings.append(
-                _finding(
-                    "VINYL-SOURCE-CLIPPING",
-                    Severity.WARNING,
-                    f'The source of "{track.title}" has {analysis.clipped_runs} clipped runs, the '
-                    f"first {first_clip:.1f} s into the track.",
-                    "Ask for a master with headroom: clipped square edges are hard on the cutter "
-                    "and the level change for the cut cannot undo them.",
-                    side,
-                    track_id=track.id,
-                    track_title=track.title,
-                    time_s=round(placement.start / rate + first_clip, 3),
-                    time_in_track_s=round(first_clip, 3),
-                    measured=analysis.clipped_runs,
-                    unit="runs",
-                )
-            )
         if analysis.trailing_silence_s >= LONG_SILENCE_S:
             silent_from = max(0.0, analysis.duration_s - analysis.trailing_silence_s)
             findings.append(
@@ -405,7 +394,7 @@ def check_side(
     gains_db: Mapping[str, float],
     analyses: Mapping[str, TrackAnalysis],
     settings: SideCheckSettings | None = None,
-    processor: object | None = None,
+    processor: BusProcessor | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: CancelEvent | None = None,
 ) -> SideReport:
@@ -459,7 +448,7 @@ def check_side(
     subsonic = _SubsonicMeter(rate)
     meters: Sequence[object] = (groove, low, high, peak, stats, subsonic)
     if timeline.length > 0:
-        for start, mix in mixed_blocks(timeline, gains_db, limiter=processor, cancel=cancel):  # type: ignore[arg-type]
+        for start, mix in mixed_blocks(timeline, gains_db, limiter=processor, cancel=cancel):
             planar = np.ascontiguousarray(mix.T)
             for meter in meters:
                 meter.process(planar)  # type: ignore[attr-defined]
@@ -533,7 +522,7 @@ def check_layout(
     gains_db: Mapping[str, float],
     analyses: Mapping[str, TrackAnalysis],
     settings: SideCheckSettings | None = None,
-    processor_factory: Callable[[int], object | None] | None = None,
+    processor_factory: Callable[[int], BusProcessor | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: CancelEvent | None = None,
     workers: int = 2,

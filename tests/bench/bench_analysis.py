@@ -95,6 +95,21 @@ def tree_memory_kb(root: int) -> tuple[int, int]:
     return largest, total_pss
 
 
+def run_child(command: list[str]) -> tuple[str, float, int]:
+    """Run ``command`` (it prints a little); return its output, wall time and peak RSS (kB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_memory_kb(process.pid)[0])
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    output = process.stdout.read() if process.stdout else ""
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command[:3])} failed")
+    return output, wall, peak
+
+
 def measure(command: list[str]) -> dict[str, float]:
     """Run ``command``; wall time, the largest process's peak RSS, the tree's peak PSS."""
     start = time.perf_counter()

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.bench_analysis import album_44k, album_resampled, tree_memory_kb
+from tests.bench.bench_analysis import album_44k, album_resampled, run_child
 
 TRACKS = 12
 MINUTES = 45.0
@@ -78,20 +76,10 @@ print(timeline.length / 44100 / 60)
 def run(session_path: Path, out: Path, mode: str) -> dict[str, object]:
     """Render in a fresh process; wall time and peak memory."""
     out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", RENDER_CODE, str(session_path), str(out), mode],
-        stdout=subprocess.PIPE,
-        text=True,
+    output, wall, peak = run_child(
+        [sys.executable, "-c", RENDER_CODE, str(session_path), str(out), mode]
     )
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_memory_kb(process.pid)[0])
-        time.sleep(0.1)
-    wall = time.perf_counter() - start
-    minutes = float(process.stdout.read().strip()) if process.stdout else 0.0
-    if process.returncode:
-        raise SystemExit(f"render failed ({mode})")
+    minutes = float(output.strip())
     return {
         "mode": mode,
         "audio_minutes": round(minutes, 2),

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.bench_analysis import album_44k, album_resampled, tree_memory_kb
+from tests.bench.bench_analysis import album_44k, album_resampled, run_child
 
 CHILD = """
 import sys, time
@@ -73,18 +71,8 @@ def build_session(paths: list[Path], session_path: Path, copies: int) -> None:
 def run(session_path: Path, out: Path) -> dict[str, object]:
     """Check and render the sides in a fresh process; wall time (checks + files) and memory."""
     out.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(session_path), str(out)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_memory_kb(process.pid)[0])
-        time.sleep(0.1)
-    if process.returncode or process.stdout is None:
-        raise SystemExit("vinyl benchmark failed")
-    minutes, wall = (float(x) for x in process.stdout.read().split())
+    output, _, peak = run_child([sys.executable, "-c", CHILD, str(session_path), str(out)])
+    minutes, wall = (float(x) for x in output.split())  # the child times checks + files itself
     return {
         "audio_minutes": round(minutes, 2),
         "wall_s_checks_and_files": round(wall, 2),
