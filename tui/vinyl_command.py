@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from sequencer.findings import has_errors, sort_findings
+from sequencer.findings import has_errors
 from sequencer.timeline import probe_sources
 from tui.jobs import Report, run_with_progress
 from tui.report import findings_table, format_duration
@@ -50,88 +50,41 @@ def command_vinyl(
     arguments: argparse.Namespace, out: Console, err: Console, session_analyses: Any
 ) -> int:
     """Plan, check and write the sides; exit 1 when any finding is an error."""
-    from vinyl.formats import get_format
-    from vinyl.premaster import VinylLevelPolicy, render_sides, vinyl_gain_plan
-    from vinyl.processing import vinyl_chain
-    from vinyl.sidecheck import check_layout
-    from vinyl.sides import plan_sides, propose_split
+    from vinyl.workflow import make_vinyl, plan_vinyl
 
     session_path = Path(arguments.session)
     session, analyses = session_analyses(session_path, arguments, err)
     sources = probe_sources(session.ordered_tracks())
-    disc_format = get_format(arguments.disc_format or session.vinyl.disc_format)
-    note = None
-    if arguments.auto_split or not any(side.track_ids for side in session.vinyl.sides):
-        proposal = propose_split(session, sources, disc_format=disc_format)
-        layout = proposal.layout
-        note = (
-            "Proposed split (not saved): "
-            + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in proposal.sides)
-            + f". Keep it with: runout side {session_path} TRACK... --on SIDE"
-        )
-    else:
-        layout = plan_sides(session, sources, disc_format=disc_format)
-    policy = VinylLevelPolicy()
-    track_ids = tuple(t for side in layout.sides for t in side.track_ids)
-    plan = vinyl_gain_plan(session, analyses, policy, track_ids)
-    gains = {gain.track_id: gain.gain_db for gain in plan.tracks}
+    plan = plan_vinyl(
+        session, sources, disc_format=arguments.disc_format, auto_split=arguments.auto_split
+    )
+    note = plan.note
+    if note:
+        note += f". Keep it with: runout side {session_path} TRACK... --on SIDE"
+    out_dir = (
+        Path(arguments.out)
+        if arguments.out
+        else session_path.with_name(f"{session_path.stem}-vinyl")
+    )
 
     def job(report: Report, cancel: threading.Event) -> Any:
-        reports = check_layout(
-            session,
-            layout,
-            gains_db=gains,
-            analyses=analyses,
-            processor_factory=lambda rate: vinyl_chain(session.vinyl, rate),
-            progress=lambda done, total: report(done, total, "checking the sides"),
-            cancel=cancel,
-        )
-        out_dir = (
-            Path(arguments.out)
-            if arguments.out
-            else session_path.with_name(f"{session_path.stem}-vinyl")
-        )
-        files = render_sides(
-            session,
-            layout,
-            out_dir,
-            analyses=analyses,
-            policy=policy,
-            findings=[f for r in reports for f in r.findings],
-            side_notes={r.side.name: {"groove": _groove(r)} for r in reports},
-            progress=lambda done, total, what: report(done, total, what),
-            cancel=cancel,
-        )
-        return reports, files
+        return make_vinyl(session, plan, out_dir, analyses=analyses, progress=report, cancel=cancel)
 
-    reports, files = run_with_progress(err, "vinyl sides", job)
-    findings = sort_findings(f for r in reports for f in r.findings)
+    result = run_with_progress(err, "vinyl sides", job)
+    reports, files = list(result.reports), result.files
+    findings = result.findings
     if arguments.json:
-        out.file.write(json.dumps(_document(reports, files, note, disc_format), indent=2) + "\n")
+        document = _document(reports, files, note, plan.layout.disc_format)
+        out.file.write(json.dumps(document, indent=2) + "\n")
     else:
         _print(out, reports, files, findings, note)
     return 1 if has_errors(findings) else 0
 
 
-def _groove(report: Any) -> dict[str, Any]:
-    """Return the groove-space figures of a side as JSON."""
-    return {
-        "space_mm": round(report.groove.space_mm, 2),
-        "band_mm": round(report.groove.band_mm, 2),
-        "fits": bool(report.groove.fits),
-        "cut_level_db": report.settings.cut_level_db,
-        "fitting_cut_level_db": report.fitting_cut_level_db,
-        "widest_passages": [
-            {"time_s": p.time_s, "pitch_um": p.pitch_um, "track_id": p.track_id}
-            for p in report.widest
-        ],
-        "true_peak_dbtp": report.true_peak_dbtp,
-        "summary": report.summary,
-    }
-
-
 def _document(reports: list[Any], files: Any, note: str | None, disc_format: Any) -> dict[str, Any]:
     """``runout vinyl --json``."""
+    from vinyl.workflow import groove_figures
+
     return {
         "format": disc_format.id,
         "note": note,
@@ -152,7 +105,7 @@ def _document(reports: list[Any], files: Any, note: str | None, disc_format: Any
                     }
                     for p in r.side.timeline.placements
                 ],
-                "groove": _groove(r),
+                "groove": groove_figures(r),
             }
             for r in reports
         ],
