@@ -121,3 +121,49 @@ def test_the_default_calibration_matches_the_guideline_tables(loud_master: np.nd
     assert fits_17
     assert not fits_24
     assert space_24 > space_17
+
+
+def test_side_curves_follow_the_audio(tmp_path: Path) -> None:
+    """The plot curves: loudness at the tone's level, low-end correlation flips, HF step."""
+    t = np.arange(round(12.0 * RATE)) / RATE
+    tone = 10 ** (-20 / 20) * np.sin(2 * np.pi * 997 * t)
+    sf.write(str(tmp_path / "tone.wav"), np.column_stack([tone, tone]), RATE, subtype="PCM_24")
+    hiss = tone.copy()
+    burst = (t >= 4.0) & (t < 4.4)
+    hiss[burst] += 0.25 * np.sin(2 * np.pi * 8000 * t[burst])
+    sf.write(str(tmp_path / "hiss.wav"), np.column_stack([hiss, hiss]), RATE, subtype="PCM_24")
+    faulty = bass_track(tmp_path / "faulty.wav", 12.0, flip=(5.0, 8.0))
+    session, side = side_of(tmp_path, [tmp_path / "tone.wav", tmp_path / "hiss.wav", faulty])
+    tracks = session.ordered_tracks()  # type: ignore[attr-defined]
+    analyses = {track.id: analyse_file(track.path) for track in tracks}
+    gains = {tracks[0].id: -3.0}
+    report = check_side(
+        session,  # type: ignore[arg-type]
+        side,
+        get_format("12in-33"),
+        gains_db=gains,
+        analyses=analyses,
+    )
+    curves = report.curves
+    assert curves is not None
+    first, second, third = side.timeline.placements
+    # A stereo sine at -20 dBFS reads -20 LUFS short-term (BS.1770 at 997 Hz), -23 after -3 dB.
+    times = np.array(curves.loudness_times_s)
+    values = np.array([np.nan if v is None else v for v in curves.loudness_lufs])
+    inside = (times > 4.0) & (times < first.end / RATE)
+    assert values[inside] == pytest.approx(-23.0, abs=0.1)
+    second_start = second.start / RATE
+    later = (times > second_start + 7.5) & (times < second.end / RATE)  # after the burst
+    assert values[later] == pytest.approx(-20.0, abs=0.1)
+    # The low-end correlation turns to -1 inside the flipped span of the third track.
+    corr_times = np.array(curves.correlation_times_s)
+    corr = np.array([np.nan if c is None else c for c in curves.correlation])
+    flipped = (corr_times > third.start / RATE + 5.5) & (corr_times < third.start / RATE + 7.5)
+    assert np.nanmax(corr[flipped]) < -0.9
+    before = (corr_times > third.start / RATE + 0.5) & (corr_times < third.start / RATE + 4.0)
+    assert np.nanmin(corr[before]) > 0.99
+    # The high band's tracing demand peaks where the burst lands on the side.
+    tracing_times = np.array(curves.tracing_times_s)
+    share = np.array([-np.inf if v is None else v for v in curves.tracing_share_db])
+    assert tracing_times[np.argmax(share)] == pytest.approx(second_start + 4.0, abs=0.5)
+    assert share.max() > share[tracing_times < second_start].max() + 20.0

@@ -65,6 +65,8 @@ __all__ = [
 DEFAULT_BAND_HZ = (4000.0, 12000.0)
 #: Window of the band level, s (about one "s" consonant is 5-10 windows).
 DEFAULT_WINDOW_S = 0.02
+#: Step of the tracing-demand curve kept for plots, s.
+CURVE_STEP_S = 0.5
 #: A window this far above the running median of the band level is part of a burst, dB.
 BURST_CONTRAST_DB = 10.0
 #: ... when the band level (mean square over both channels) is also above this, dBFS.
@@ -175,6 +177,12 @@ class HighFrequencyResult:
         The bursts kept (at most ``max_bursts``, the most demanding), in time order.
     count
         How many bursts were found in all.
+    curve_step_s
+        Time between two values of ``demand_curve``, s.
+    demand_curve
+        The highest tracing demand V x f (m/s x Hz, see :attr:`HighFrequencyBurst.demand`)
+        of any window in each step, from the programme start: divided by
+        v^2 / (2 pi r_tip) it is the share of the tracing limit used (for plots).
     """
 
     sample_rate: int
@@ -183,6 +191,8 @@ class HighFrequencyResult:
     reference_dbfs: float
     bursts: tuple[HighFrequencyBurst, ...]
     count: int
+    curve_step_s: float = 0.5
+    demand_curve: tuple[float, ...] = ()
 
 
 class HighFrequencyMeter:
@@ -262,6 +272,10 @@ class HighFrequencyMeter:
         self._open: dict[str, float] | None = None
         self._bursts: list[HighFrequencyBurst] = []
         self._count = 0
+        # Demand curve: windows per step, the running maximum of the open step.
+        self._curve_windows = max(1, round(CURVE_STEP_S * sample_rate / self._window))
+        self._curve: list[float] = []
+        self._curve_open = 0.0
 
     def process(self, planar: NDArray[np.float64]) -> None:
         """Meter the next block, shape (2, frames) (L, R), full scale 1.0."""
@@ -309,6 +323,7 @@ class HighFrequencyMeter:
         )
         if self.hot_dbfs is not None:
             flagged |= levels > self.hot_dbfs
+        self._extend_curve(peaks, energy, difference_energy)
         for i in range(n):
             if flagged[i] or self._open is not None:
                 self._step(
@@ -385,10 +400,30 @@ class HighFrequencyMeter:
             weakest = min(range(len(self._bursts)), key=lambda i: self._bursts[i].demand)
             del self._bursts[weakest]
 
+    def _extend_curve(
+        self,
+        peaks: NDArray[np.float64],
+        energy: NDArray[np.float64],
+        difference_energy: NDArray[np.float64],
+    ) -> None:
+        """Add whole windows' tracing demand to the per-step maximum curve."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            half_ratio = np.minimum(1.0, np.sqrt(difference_energy / energy) / 2.0)
+        frequency = np.where(energy > 0.0, self.sample_rate / np.pi * np.arcsin(half_ratio), 0.0)
+        demand = np.nan_to_num((peaks * frequency).max(axis=0))
+        for index, value in enumerate(demand.tolist(), start=self._windows_done):
+            self._curve_open = max(self._curve_open, value)
+            if (index + 1) % self._curve_windows == 0:
+                self._curve.append(self._curve_open)
+                self._curve_open = 0.0
+
     def result(self) -> HighFrequencyResult:
         """Return the bursts so far; a burst still open is closed (call at the end)."""
         if self._open is not None:
             self._close()
+        curve = list(self._curve)
+        if self._windows_done % self._curve_windows:
+            curve.append(self._curve_open)
         return HighFrequencyResult(
             sample_rate=self.sample_rate,
             band_hz=self.band,
@@ -396,6 +431,8 @@ class HighFrequencyMeter:
             reference_dbfs=self.reference_dbfs,
             bursts=tuple(self._bursts),
             count=self._count,
+            curve_step_s=self._curve_windows * self._window / self.sample_rate,
+            demand_curve=tuple(curve),
         )
 
 

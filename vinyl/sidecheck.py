@@ -37,6 +37,7 @@ from sequencer.samplestats import SampleStats
 from sequencer.session import Session
 from sequencer.timeline import Timeline
 from sequencer.truepeak import TruePeakMeter
+from vinyl import highfreq, lowend
 from vinyl.formats import DiscFormat
 from vinyl.groove import (
     DEFAULT_BASE_DEPTH_UM,
@@ -45,6 +46,7 @@ from vinyl.groove import (
     DEFAULT_TIP_RADIUS_UM,
     GrooveMeter,
     GroovePlan,
+    groove_speed,
     highest_fitting_cut_level,
     revolution_seconds,
 )
@@ -91,6 +93,30 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class SideCurves:
+    """Measures over a side's time, for plots (the cut sheet, the app).
+
+    Each curve is a pair of equal-length tuples: times on the side (s) and values.
+    """
+
+    loudness_times_s: tuple[float, ...]
+    """Times of the short-term loudness values (end of each 3 s window)."""
+    loudness_lufs: tuple[float | None, ...]
+    """Short-term loudness as cut (the track's profile plus its vinyl gain), LUFS."""
+    correlation_times_s: tuple[float, ...]
+    """Start times of the low-end windows."""
+    correlation: tuple[float | None, ...]
+    """Low-band phase correlation per window (None: a channel silent)."""
+    low_level_dbfs: tuple[float | None, ...]
+    """Low-band level per window, dBFS (to tell real energy from a whisper)."""
+    tracing_times_s: tuple[float, ...]
+    """Start times of the tracing-demand steps."""
+    tracing_share_db: tuple[float | None, ...]
+    """Highest high-band tracing demand in each step against the tracing limit at the
+    radius where it lands, dB (0 dB: at the limit; None: no high-band energy)."""
+
+
+@dataclass(frozen=True)
 class SideReport:
     """Everything the checks found on one side."""
 
@@ -110,6 +136,8 @@ class SideReport:
     """True peak of the side as cut."""
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     """The side's findings, sorted."""
+    curves: SideCurves | None = None
+    """Measures over the side's time, for plots (None when not kept)."""
 
     @property
     def summary(self) -> str:
@@ -155,6 +183,68 @@ def radius_lookup(plan: GroovePlan, rpm: float) -> Callable[[float], float]:
         return float(radii[index])
 
     return radius_at
+
+
+def loudness_curve(
+    timeline: Timeline, analyses: Mapping[str, TrackAnalysis], gains_db: Mapping[str, float]
+) -> tuple[tuple[float, ...], tuple[float | None, ...]]:
+    """Return the short-term loudness over a side, from each track's analysed profile.
+
+    Each track's 100 ms short-term profile is placed at the track's start on the
+    side, raised by its gain; inside a crossfade the later track's value is kept.
+    Exact except inside crossfades and fades (plots, not measurements).
+    """
+    rate = timeline.sample_rate
+    times: list[float] = []
+    values: list[float | None] = []
+    for placement in timeline.placements:
+        analysis = analyses.get(placement.track_id)
+        if analysis is None or not analysis.short_term_profile:
+            continue
+        step = analysis.profile_step_s
+        gain = gains_db.get(placement.track_id, 0.0)
+        offset_s = placement.source_start / placement.source_rate
+        start_s = placement.start / rate
+        end_s = placement.end / rate
+        first = max(0, math.ceil(offset_s / step) - 1)
+        for index in range(first, len(analysis.short_term_profile)):
+            time_s = start_s + (index + 1) * step - offset_s
+            if time_s > end_s:
+                break
+            while times and times[-1] >= time_s:  # the later track wins in a crossfade
+                times.pop()
+                values.pop()
+            value = analysis.short_term_profile[index]
+            times.append(round(time_s, 3))
+            values.append(None if value is None else value + gain)
+    return tuple(times), tuple(values)
+
+
+def tracing_curve(
+    result: highfreq.HighFrequencyResult,
+    plan: GroovePlan,
+    rpm: float,
+    tip_radius_um: float,
+) -> tuple[tuple[float, ...], tuple[float | None, ...]]:
+    """Return the high band's tracing demand over the side against the limit at its radius, dB.
+
+    The limit is V f <= v^2 / (2 pi r_tip) (see :func:`vinyl.groove.max_traceable_velocity`),
+    with v the groove speed where each step lands: the same demand uses more of the
+    limit near the label.
+    """
+    radius_at = radius_lookup(plan, rpm)
+    step = result.curve_step_s
+    times: list[float] = []
+    shares: list[float | None] = []
+    for index, demand in enumerate(result.demand_curve):
+        time_s = index * step
+        speed = float(groove_speed(radius_at(time_s), rpm))
+        limit = speed**2 / (2.0 * math.pi * tip_radius_um * 1e-6)
+        times.append(round(time_s, 3))
+        shares.append(
+            round(20.0 * math.log10(demand / limit), 2) if demand > 0 and limit > 0 else None
+        )
+    return tuple(times), tuple(shares)
 
 
 def _finding(
@@ -426,8 +516,6 @@ def check_side(
     SideReport
         Groove space, the fitting cut level, the widest passages, findings.
     """
-    from vinyl import highfreq, lowend
-
     settings = settings or SideCheckSettings(cut_level_db=session.vinyl.cut_level_db)
     timeline = side.timeline
     rate = timeline.sample_rate
@@ -480,8 +568,10 @@ def check_side(
     findings: list[Finding] = []
     findings += duration_findings(side, disc_format)
     findings += groove_findings(side, plan, fitting, settings)
+    low_result = low.result()
+    high_result = high.result()
     findings += lowend.lowend_findings(
-        low.result(), side=side.name, timeline=timeline, session=session
+        low_result, side=side.name, timeline=timeline, session=session
     )
     findings += lowend.liftoff_findings(
         records,
@@ -491,7 +581,7 @@ def check_side(
         session=session,
     )
     findings += highfreq.highfreq_findings(
-        high.result(),
+        high_result,
         side=side.name,
         timeline=timeline,
         session=session,
@@ -512,6 +602,33 @@ def check_side(
         widest=widest,
         true_peak_dbtp=peak.peak_dbtp(),
         findings=tuple(sort_findings(findings)),
+        curves=_curves(
+            timeline, analyses, gains_db, low_result, high_result, plan, disc_format, settings
+        ),
+    )
+
+
+def _curves(
+    timeline: Timeline,
+    analyses: Mapping[str, TrackAnalysis],
+    gains_db: Mapping[str, float],
+    low: lowend.LowEndResult,
+    high: highfreq.HighFrequencyResult,
+    plan: GroovePlan,
+    disc_format: DiscFormat,
+    settings: SideCheckSettings,
+) -> SideCurves:
+    """Collect the side's measures over time for plots."""
+    loudness_times, loudness = loudness_curve(timeline, analyses, gains_db)
+    tracing_times, tracing = tracing_curve(high, plan, disc_format.rpm, settings.tip_radius_um)
+    return SideCurves(
+        loudness_times_s=loudness_times,
+        loudness_lufs=loudness,
+        correlation_times_s=tuple(round(w.start_s, 3) for w in low.windows),
+        correlation=tuple(w.correlation for w in low.windows),
+        low_level_dbfs=tuple(w.level_dbfs for w in low.windows),
+        tracing_times_s=tracing_times,
+        tracing_share_db=tracing,
     )
 
 
