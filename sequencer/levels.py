@@ -250,6 +250,16 @@ class _Programme:
         return integrated_loudness(self.energies * scale)
 
 
+def programme_lufs(analyses: Sequence[TrackAnalysis], gains_db: Sequence[float]) -> float | None:
+    """Return the integrated loudness of tracks played as one programme, each at a gain.
+
+    Exact from the tracks' 400 ms gating blocks (BS.1770 absolute and relative
+    gates over all of them); ``None`` when nothing is measurable.
+    """
+    programme = _Programme([_block_energies(analysis) for analysis in analyses])
+    return programme.lufs(np.asarray(gains_db, dtype=np.float64))
+
+
 def _block_energies(analysis: TrackAnalysis) -> NDArray[np.float64]:
     """Return the weighted mean square of each gating block (0 for digital silence)."""
     levels = np.array(

@@ -14,9 +14,10 @@ the tracks' offsets, no limiter and the vinyl ceiling (-1 dBTP by default).
 With ``target_lufs=None`` the session's target is kept (the digital master's
 album-relative gains), lowered as a whole where the ceiling demands it; a
 target such as -18 LUFS sets the album's loudness instead. The same gains apply
-to every side. After the render every side file is measured; when the
-processing, a segue or dither lifts a true peak over the ceiling, every gain is
+to every side. Each side's processed mix is true-peak metered as it is written;
+when the processing or a segue lifts a true peak over the ceiling, every gain is
 lowered by the excess and the sides are rendered again (relative levels kept).
+The side checks ride on the same pass as observers (:mod:`vinyl.workflow`).
 
 Processing
 ----------
@@ -35,20 +36,26 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
 
 from sequencer import __version__
-from sequencer.analysis import CancelEvent, TrackAnalysis, analyse_file
+from sequencer.analysis import CancelEvent, TrackAnalysis
 from sequencer.deliver import safe_file_name, session_hash, write_json
 from sequencer.errors import Cancelled, SessionError
 from sequencer.findings import Finding
-from sequencer.levels import GainPlan, plan_gains
+from sequencer.levels import GainPlan, plan_gains, programme_lufs
 from sequencer.render import OutputFile, WrittenFile, dither_seed, render
 from sequencer.session import FileFormat, LoudnessMode, LoudnessPolicy, Session
 from sequencer.timeline import Timeline
+from sequencer.truepeak import TruePeakMeter
 from vinyl.processing import MidTreatment, VinylChain, vinyl_chain
 from vinyl.sides import SideLayout, SidePlan
 
@@ -130,8 +137,12 @@ class SideFiles:
     """The album-relative gain plan."""
     gains_db: Mapping[str, float] = field(default_factory=dict)
     """The gain each track was rendered with (plan plus ceiling correction), dB."""
-    measured: Mapping[str, TrackAnalysis] = field(default_factory=dict)
-    """Analyses of the written side files, by side name."""
+    true_peak_dbtp: Mapping[str, float | None] = field(default_factory=dict)
+    """True peak of each side file (its mix before dither), dBTP, by side name."""
+    integrated_lufs: Mapping[str, float | None] = field(default_factory=dict)
+    """Integrated loudness of each side (its tracks at their gains), LUFS, by side name."""
+    sha256: Mapping[str, str] = field(default_factory=dict)
+    """SHA-256 of each side file, by side name."""
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -208,6 +219,25 @@ def vinyl_gain_plan(
     return plan_gains(session.model_copy(update=update), analyses)
 
 
+class SideObserver(Protocol):
+    """Something fed the processed mix of a side as it is rendered (the side checks)."""
+
+    def process(self, planar: NDArray[np.float64]) -> None:
+        """Take the next block, shape (2, frames), exactly as it goes to the file."""
+        ...
+
+
+#: Makes the observer of a side for one render attempt, from the side and the gains used.
+ObserverFactory = Callable[[SidePlan, Mapping[str, float]], SideObserver]
+#: Called once the sides are rendered, before anything is moved into place: gets the
+#: observers of the final attempt and returns the findings and per-side notes for the
+#: manifest.
+ManifestNotes = Callable[
+    [Mapping[str, SideObserver]],
+    tuple[Sequence[Finding], Mapping[str, Mapping[str, Any]]],
+]
+
+
 def render_sides(
     session: Session,
     layout: SideLayout,
@@ -215,12 +245,17 @@ def render_sides(
     *,
     analyses: Mapping[str, TrackAnalysis],
     policy: VinylLevelPolicy | None = None,
-    findings: Sequence[Finding] = (),
-    side_notes: Mapping[str, Mapping[str, Any]] | None = None,
+    observers: ObserverFactory | None = None,
+    notes: ManifestNotes | None = None,
     progress: SideProgress | None = None,
     cancel: CancelEvent | None = None,
+    workers: int = 2,
 ) -> SideFiles:
     """Render one continuous pre-master file per side, and the side manifest.
+
+    Each side is one streaming pass: mix, vinyl processing, true-peak meter, any
+    observer (the side checks), dither, file. Sides render side by side on
+    ``workers`` threads.
 
     Parameters
     ----------
@@ -235,14 +270,16 @@ def render_sides(
         The sources' analyses by track id (for the gain plan).
     policy : VinylLevelPolicy, optional
         The level preset; the conservative default when None.
-    findings : sequence of Finding, optional
-        The side checks' findings, recorded in the manifest.
-    side_notes : Mapping of str to Mapping, optional
-        Extra figures per side name (e.g. the groove space), added to its entry.
+    observers : callable, optional
+        Makes an observer per side and attempt, fed the processed mix as it is written.
+    notes : callable, optional
+        Turns the final attempt's observers into findings and per-side notes for the manifest.
     progress : callable, optional
         Called with (frames done, frames in all sides, description).
     cancel : CancelEvent, optional
         Stops the run; nothing is left under a final name.
+    workers : int, optional
+        Sides rendered at once.
 
     Returns
     -------
@@ -278,34 +315,23 @@ def render_sides(
     digest = session_hash(session)
     total = float(sum(side.samples for side in sides))
     correction_db = 0.0
-    written: dict[str, WrittenFile] = {}
-    mix_peaks: dict[str, float | None] = {}
-    measured: dict[str, TrackAnalysis] = {}
+    outcomes: dict[str, _SideOutcome] = {}
     chain_description: list[Mapping[str, Any]] | None = None
     try:
         for attempt in range(1 + MAX_CEILING_CORRECTIONS):
             gains = {tid: gain + correction_db for tid, gain in planned.items()}
-            what = "rendering side" if attempt == 0 else "rendering again, a little lower: side"
-            done = 0
-            for side in sides:
-                chain = vinyl_chain(session.vinyl, side.timeline.sample_rate, mid=policy.mid)
-                chain_description = None if chain is None else chain.describe()
-                written[side.name], mix_peaks[side.name] = _render_side(
-                    side, gains, pending[side.name], policy, file_format, chain, digest,
-                    _offset_progress(progress, done, total, f"{what} {side.name}"), cancel,
-                )  # fmt: skip
-                done += side.samples
-            measured = {}
-            for side in sides:
-                if progress is not None:
-                    progress(total, total, f"measuring side {side.name}")
-                measured[side.name] = analyse_file(pending[side.name], cancel=cancel)
-            # The mix's own sample peak counts too: processing (the mono-below allpass
-            # rotates the phase of clipped or limited material) can push the mix past full
-            # scale, where the file clips and its measured true peak no longer tells how
-            # far over the ceiling the mix is.
-            peaks = [m.true_peak_dbtp for m in measured.values() if m.true_peak_dbtp is not None]
-            peaks += [peak for peak in mix_peaks.values() if peak is not None]
+            what = "rendering sides" if attempt == 0 else "rendering again, a little lower"
+            chain = vinyl_chain(session.vinyl, sides[0].timeline.sample_rate, mid=policy.mid)
+            chain_description = None if chain is None else chain.describe()
+            outcomes = _render_all(
+                session, sides, gains, pending, policy, file_format, digest, observers,
+                _Progress(progress, total, what), cancel, workers,
+            )  # fmt: skip
+            # The true peak of the processed mix in floating point, before dither: the
+            # processing (the mono-below allpass rotates the phase of clipped or limited
+            # material) can push it past full scale, where a measure of the file would
+            # see the clipped samples and not how far over the ceiling the mix is.
+            peaks = [o.true_peak_dbtp for o in outcomes.values() if o.true_peak_dbtp is not None]
             excess = max(peaks, default=-math.inf) - policy.ceiling_dbtp
             if excess <= 0.0 or attempt == MAX_CEILING_CORRECTIONS:
                 if excess > 0.0:
@@ -321,6 +347,12 @@ def render_sides(
             )
         if cancel is not None and cancel.is_set():
             raise Cancelled("side render cancelled")
+        findings: Sequence[Finding] = ()
+        side_notes: Mapping[str, Mapping[str, Any]] = {}
+        if notes is not None:
+            findings, side_notes = notes(
+                {name: o.observer for name, o in outcomes.items() if o.observer is not None}
+            )
         for name, path in pending.items():
             os.replace(path, finals[name])
     except BaseException:
@@ -328,14 +360,18 @@ def render_sides(
             path.unlink(missing_ok=True)
         raise
     gains = {tid: gain + correction_db for tid, gain in planned.items()}
+    loudness = {
+        side.name: side_loudness(side, analyses, gains, outcomes[side.name].written.frames)
+        for side in sides
+    }
     manifest = out_dir / SIDE_MANIFEST_NAME
     content = _manifest(
-        session, layout, sides, finals, written, measured, plan, policy, gains,
+        session, layout, sides, finals, outcomes, loudness, plan, policy, gains,
         correction_db, chain_description, digest,
     )  # fmt: skip
     content["findings"] = [finding.model_dump(mode="json") for finding in findings]
     for entry in content["sides"]:
-        entry.update((side_notes or {}).get(entry["side"], {}))
+        entry.update(side_notes.get(entry["side"], {}))
     try:
         write_json(manifest, content)
     except BaseException:
@@ -349,47 +385,149 @@ def render_sides(
         timelines={side.name: side.timeline for side in sides},
         plan=plan,
         gains_db=gains,
-        measured=measured,
+        true_peak_dbtp={name: o.true_peak_dbtp for name, o in outcomes.items()},
+        integrated_lufs=loudness,
+        sha256={name: o.written.sha256 for name, o in outcomes.items()},
     )
 
 
-def _offset_progress(
-    progress: SideProgress | None, done: int, total: float, what: str
-) -> Callable[[int, int], None] | None:
-    """Turn one side's render progress into progress over all sides."""
-    if progress is None:
-        return None
-
-    def report(frames: int, _side_total: int) -> None:
-        progress(done + frames, total, what)
-
-    return report
-
-
-def _render_side(
+def side_loudness(
     side: SidePlan,
+    analyses: Mapping[str, TrackAnalysis],
+    gains_db: Mapping[str, float],
+    _frames: int = 0,
+) -> float | None:
+    """Return a side's integrated loudness from its tracks' gating blocks and gains, LUFS.
+
+    Exact for the tracks as one programme at these gains (BS.1770 gates); the
+    pauses add no blocks and the vinyl processing is not included.
+    """
+    ids = [p.track_id for p in side.timeline.placements if p.track_id in analyses]
+    return programme_lufs([analyses[t] for t in ids], [gains_db.get(t, 0.0) for t in ids])
+
+
+@dataclass
+class _SideOutcome:
+    """One side's render: the file written, the mix's true peak, its observer."""
+
+    written: WrittenFile
+    true_peak_dbtp: float | None
+    observer: SideObserver | None
+
+
+class _Progress:
+    """Adds up the progress of sides rendered at once (thread-safe)."""
+
+    def __init__(self, progress: SideProgress | None, total: float, what: str) -> None:
+        self._progress = progress
+        self._total = total
+        self._what = what
+        self._done: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def for_side(self, name: str) -> Callable[[int, int], None] | None:
+        """Return the callback of one side's render."""
+        if self._progress is None:
+            return None
+
+        def report(frames: int, _side_total: int) -> None:
+            with self._lock:
+                self._done[name] = frames
+                done = sum(self._done.values())
+            assert self._progress is not None
+            self._progress(done, self._total, self._what)
+
+        return report
+
+
+class _Tap:
+    """The render's bus processor: the vinyl chain, then the true-peak meter and an observer."""
+
+    def __init__(
+        self, chain: VinylChain | None, sample_rate: int, observer: SideObserver | None
+    ) -> None:
+        self._chain = chain
+        self._observer = observer
+        self.peak = TruePeakMeter(sample_rate)
+        self._position = 0
+        self._last = 0
+
+    @property
+    def latency(self) -> int:
+        """Delay of the output in samples (0: the chain has none)."""
+        return 0
+
+    @property
+    def position(self) -> int:
+        """Frames output so far."""
+        return self._position
+
+    def last_reduction_db(self) -> NDArray[np.float64]:
+        """Gain reduction of each frame of the last output (none)."""
+        return np.zeros(self._last)
+
+    def process(self, planar: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Process a block (2, frames), meter it and hand it to the observer."""
+        out = planar if self._chain is None else self._chain.process(planar)
+        out = np.ascontiguousarray(out, dtype=np.float64)
+        self.peak.process(out)
+        if self._observer is not None:
+            self._observer.process(out)
+        self._last = out.shape[1]
+        self._position += out.shape[1]
+        return out
+
+    def flush(self) -> NDArray[np.float64]:
+        """Return the samples still held back: none."""
+        self._last = 0
+        return np.zeros((2, 0))
+
+
+def _render_all(
+    session: Session,
+    sides: Sequence[SidePlan],
     gains: Mapping[str, float],
-    path: Path,
+    pending: Mapping[str, Path],
     policy: VinylLevelPolicy,
     file_format: FileFormat,
-    chain: VinylChain | None,
     digest: str,
-    progress: Callable[[int, int], None] | None,
+    observers: ObserverFactory | None,
+    progress: _Progress,
     cancel: CancelEvent | None,
-) -> tuple[WrittenFile, float | None]:
-    """Render one side into ``path``; return the written file and the mix's sample peak."""
-    timeline = side.timeline
-    output = OutputFile(path, 0, timeline.length, policy.bit_depth, file_format)
-    report = render(
-        timeline,
-        gains,
-        [output],
-        seed=dither_seed(digest, "vinyl", side.name),
-        limiter=chain,
-        progress=progress,
-        cancel=cancel,
-    )
-    return report.files[0], report.peak_dbfs
+    workers: int,
+) -> dict[str, _SideOutcome]:
+    """Render every side into its pending file, ``workers`` at a time."""
+
+    def one(side: SidePlan) -> _SideOutcome:
+        timeline = side.timeline
+        chain = vinyl_chain(session.vinyl, timeline.sample_rate, mid=policy.mid)
+        observer = None if observers is None else observers(side, gains)
+        tap = _Tap(chain, timeline.sample_rate, observer)
+        output = OutputFile(pending[side.name], 0, timeline.length, policy.bit_depth, file_format)
+        report = render(
+            timeline,
+            gains,
+            [output],
+            seed=dither_seed(digest, "vinyl", side.name),
+            limiter=tap,
+            progress=progress.for_side(side.name),
+            cancel=cancel,
+        )
+        tap.peak.finish()
+        return _SideOutcome(report.files[0], tap.peak.peak_dbtp(), observer)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sides)))) as pool:
+        futures = [pool.submit(one, side) for side in sides]
+        try:
+            return {side.name: future.result() for side, future in zip(sides, futures, strict=True)}
+        except BaseException:
+            if cancel is not None and hasattr(cancel, "set"):
+                cancel.set()  # stop the other side too: nothing of this run is kept
+            raise
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def _seconds(samples: int, rate: int) -> float:
@@ -401,8 +539,8 @@ def _manifest(
     layout: SideLayout,
     sides: list[SidePlan],
     finals: Mapping[str, Path],
-    written: Mapping[str, WrittenFile],
-    measured: Mapping[str, TrackAnalysis],
+    outcomes: Mapping[str, _SideOutcome],
+    loudness: Mapping[str, float | None],
     plan: GainPlan,
     policy: VinylLevelPolicy,
     gains: Mapping[str, float],
@@ -415,8 +553,8 @@ def _manifest(
     for side in sides:
         timeline = side.timeline
         rate = timeline.sample_rate
-        file = written[side.name]
-        analysis = measured.get(side.name)
+        outcome = outcomes[side.name]
+        file = outcome.written
         tracks = []
         for index, placement in enumerate(timeline.placements, start=1):
             track = session.track(placement.track_id)
@@ -447,8 +585,8 @@ def _manifest(
                 "sample_rate": rate,
                 "bit_depth": policy.bit_depth,
                 "format": finals[side.name].suffix.lstrip("."),
-                "true_peak_dbtp": None if analysis is None else analysis.true_peak_dbtp,
-                "integrated_lufs": None if analysis is None else analysis.integrated_lufs,
+                "true_peak_dbtp": _round(outcome.true_peak_dbtp, 3),
+                "integrated_lufs": _round(loudness.get(side.name), 2),
                 "processing": processing or [],
                 "tracks": tracks,
             }

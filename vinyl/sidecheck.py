@@ -27,8 +27,10 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sequencer.analysis import CancelEvent, TrackAnalysis
 from sequencer.findings import Finding, Severity, check_clipping, sort_findings
@@ -476,6 +478,166 @@ class _SubsonicMeter:
         return 10.0 * math.log10(self._low / self._total)
 
 
+class SideMeters:
+    """The side checks' meters for one side, fed block by block with the mix as cut.
+
+    Feed it the processed mix (``process``) from any pass over the side (the
+    check's own pass in :func:`check_side`, or the side file's render), then
+    call :meth:`report`. Memory is flat: a few records per revolution and window.
+
+    Parameters
+    ----------
+    session
+        The album.
+    side
+        The side and its timeline.
+    disc_format
+        The format it is cut for.
+    gains_db
+        The vinyl gain of each track, dB.
+    analyses
+        The sources' analyses by track id (DC offset, PLR per track).
+    settings
+        The physical assumptions; default from the session's cut level.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        side: SidePlan,
+        disc_format: DiscFormat,
+        *,
+        gains_db: Mapping[str, float],
+        analyses: Mapping[str, TrackAnalysis],
+        settings: SideCheckSettings | None = None,
+    ) -> None:
+        self.session = session
+        self.side = side
+        self.disc_format = disc_format
+        self.gains_db = dict(gains_db)
+        self.analyses = analyses
+        self.settings = settings or SideCheckSettings(cut_level_db=session.vinyl.cut_level_db)
+        rate = side.timeline.sample_rate
+        self._groove = GrooveMeter(
+            rate,
+            disc_format.rpm,
+            self.settings.cut_level_db,
+            self.settings.reference_dbfs,
+            self.settings.base_depth_um,
+            self.settings.land_um,
+        )
+        self._low = lowend.LowEndMeter(rate, crossover_hz=self.settings.crossover_hz)
+        self._high = highfreq.HighFrequencyMeter(
+            rate,
+            cut_level_db=self.settings.cut_level_db,
+            reference_dbfs=self.settings.reference_dbfs,
+        )
+        self._peak = TruePeakMeter(rate)
+        self._stats = SampleStats()
+        self._subsonic = _SubsonicMeter(rate)
+        self._meters: Sequence[Any] = (
+            self._groove,
+            self._low,
+            self._high,
+            self._peak,
+            self._stats,
+            self._subsonic,
+        )
+
+    def process(self, planar: NDArray[np.float64]) -> None:
+        """Meter the next block of the processed mix, shape (2, frames)."""
+        for meter in self._meters:
+            meter.process(planar)
+
+    def report(self) -> SideReport:
+        """Finish the meters and return the side's report with its findings."""
+        session, side, disc_format, settings = (
+            self.session,
+            self.side,
+            self.disc_format,
+            self.settings,
+        )
+        timeline = side.timeline
+        rate = timeline.sample_rate
+        self._peak.finish()
+        records = self._groove.finish()
+        plan = self._groove.plan(disc_format.outer_radius_mm, disc_format.inner_radius_mm)
+        lateral, vertical = self._groove.excursions()
+        fitting = highest_fitting_cut_level(
+            lateral,
+            vertical,
+            settings.cut_level_db,
+            disc_format.outer_radius_mm,
+            disc_format.inner_radius_mm,
+            settings.base_depth_um,
+            settings.land_um,
+        )
+        seconds = revolution_seconds(disc_format.rpm)
+        widest = tuple(
+            Passage(
+                time_s=round(index * seconds, 2),
+                pitch_um=round(float(plan.pitch_um[index]), 1),
+                track_id=_track_at(timeline, round(index * seconds * rate)),
+            )
+            for index in np.argsort(plan.pitch_um)[::-1][:WIDEST_PASSAGES]
+        )
+        radius_at = radius_lookup(plan, disc_format.rpm)
+        low_result = self._low.result()
+        high_result = self._high.result()
+        findings: list[Finding] = []
+        findings += duration_findings(side, disc_format)
+        findings += groove_findings(side, plan, fitting, settings)
+        findings += lowend.lowend_findings(
+            low_result, side=side.name, timeline=timeline, session=session
+        )
+        findings += lowend.liftoff_findings(
+            records,
+            base_depth_um=settings.base_depth_um,
+            side=side.name,
+            timeline=timeline,
+            session=session,
+        )
+        findings += highfreq.highfreq_findings(
+            high_result,
+            side=side.name,
+            timeline=timeline,
+            session=session,
+            disc_format=disc_format,
+            radius_at=radius_at,
+            rpm=disc_format.rpm,
+            tip_radius_um=settings.tip_radius_um,
+        )
+        findings += hygiene_findings(
+            side,
+            self._peak.peak_dbtp(),
+            self._stats,
+            self._subsonic.ratio_db(),
+            settings,
+            self.analyses,
+            session,
+        )
+        return SideReport(
+            side=side,
+            disc_format=disc_format,
+            settings=settings,
+            groove=plan,
+            fitting_cut_level_db=fitting,
+            widest=widest,
+            true_peak_dbtp=self._peak.peak_dbtp(),
+            findings=tuple(sort_findings(findings)),
+            curves=_curves(
+                timeline,
+                self.analyses,
+                self.gains_db,
+                low_result,
+                high_result,
+                plan,
+                disc_format,
+                settings,
+            ),
+        )
+
+
 def check_side(
     session: Session,
     side: SidePlan,
@@ -488,7 +650,7 @@ def check_side(
     progress: Callable[[int, int], None] | None = None,
     cancel: CancelEvent | None = None,
 ) -> SideReport:
-    """Check one side in one streaming pass over its mix.
+    """Check one side in one streaming pass over its mix (nothing written).
 
     Parameters
     ----------
@@ -516,96 +678,16 @@ def check_side(
     SideReport
         Groove space, the fitting cut level, the widest passages, findings.
     """
-    settings = settings or SideCheckSettings(cut_level_db=session.vinyl.cut_level_db)
+    meters = SideMeters(
+        session, side, disc_format, gains_db=gains_db, analyses=analyses, settings=settings
+    )
     timeline = side.timeline
-    rate = timeline.sample_rate
-    groove = GrooveMeter(
-        rate,
-        disc_format.rpm,
-        settings.cut_level_db,
-        settings.reference_dbfs,
-        settings.base_depth_um,
-        settings.land_um,
-    )
-    low = lowend.LowEndMeter(rate, crossover_hz=settings.crossover_hz)
-    high = highfreq.HighFrequencyMeter(
-        rate, cut_level_db=settings.cut_level_db, reference_dbfs=settings.reference_dbfs
-    )
-    peak = TruePeakMeter(rate)
-    stats = SampleStats()
-    subsonic = _SubsonicMeter(rate)
-    meters: Sequence[object] = (groove, low, high, peak, stats, subsonic)
     if timeline.length > 0:
         for start, mix in mixed_blocks(timeline, gains_db, limiter=processor, cancel=cancel):
-            planar = np.ascontiguousarray(mix.T)
-            for meter in meters:
-                meter.process(planar)  # type: ignore[attr-defined]
+            meters.process(np.ascontiguousarray(mix.T))
             if progress is not None:
                 progress(start + mix.shape[0], timeline.length)
-    peak.finish()
-    records = groove.finish()
-    plan = groove.plan(disc_format.outer_radius_mm, disc_format.inner_radius_mm)
-    lateral, vertical = groove.excursions()
-    fitting = highest_fitting_cut_level(
-        lateral,
-        vertical,
-        settings.cut_level_db,
-        disc_format.outer_radius_mm,
-        disc_format.inner_radius_mm,
-        settings.base_depth_um,
-        settings.land_um,
-    )
-    seconds = revolution_seconds(disc_format.rpm)
-    widest = tuple(
-        Passage(
-            time_s=round(index * seconds, 2),
-            pitch_um=round(float(plan.pitch_um[index]), 1),
-            track_id=_track_at(timeline, round(index * seconds * rate)),
-        )
-        for index in np.argsort(plan.pitch_um)[::-1][:WIDEST_PASSAGES]
-    )
-    radius_at = radius_lookup(plan, disc_format.rpm)
-    findings: list[Finding] = []
-    findings += duration_findings(side, disc_format)
-    findings += groove_findings(side, plan, fitting, settings)
-    low_result = low.result()
-    high_result = high.result()
-    findings += lowend.lowend_findings(
-        low_result, side=side.name, timeline=timeline, session=session
-    )
-    findings += lowend.liftoff_findings(
-        records,
-        base_depth_um=settings.base_depth_um,
-        side=side.name,
-        timeline=timeline,
-        session=session,
-    )
-    findings += highfreq.highfreq_findings(
-        high_result,
-        side=side.name,
-        timeline=timeline,
-        session=session,
-        disc_format=disc_format,
-        radius_at=radius_at,
-        rpm=disc_format.rpm,
-        tip_radius_um=settings.tip_radius_um,
-    )
-    findings += hygiene_findings(
-        side, peak.peak_dbtp(), stats, subsonic.ratio_db(), settings, analyses, session
-    )
-    return SideReport(
-        side=side,
-        disc_format=disc_format,
-        settings=settings,
-        groove=plan,
-        fitting_cut_level_db=fitting,
-        widest=widest,
-        true_peak_dbtp=peak.peak_dbtp(),
-        findings=tuple(sort_findings(findings)),
-        curves=_curves(
-            timeline, analyses, gains_db, low_result, high_result, plan, disc_format, settings
-        ),
-    )
+    return meters.report()
 
 
 def _curves(

@@ -29,22 +29,13 @@ from pathlib import Path
 from sequencer.analysis import analyse_file
 from sequencer.store import load_session
 from sequencer.timeline import probe_sources
-from vinyl.formats import get_format
-from vinyl.premaster import VinylLevelPolicy, render_sides, vinyl_gain_plan
-from vinyl.processing import vinyl_chain
-from vinyl.sidecheck import check_layout
-from vinyl.sides import plan_sides
+from vinyl.workflow import make_vinyl, plan_vinyl
 session = load_session(Path(sys.argv[1]))
 analyses = {t.id: analyse_file(t.path) for t in session.ordered_tracks()}
 start = time.perf_counter()
-layout = plan_sides(session, probe_sources(session.ordered_tracks()), disc_format="12in-33")
-policy = VinylLevelPolicy()
-ids = tuple(t for side in layout.sides for t in side.track_ids)
-gains = {g.track_id: g.gain_db for g in vinyl_gain_plan(session, analyses, policy, ids).tracks}
-check_layout(session, layout, gains_db=gains, analyses=analyses,
-             processor_factory=lambda rate: vinyl_chain(session.vinyl, rate))
-render_sides(session, layout, Path(sys.argv[2]), analyses=analyses, policy=policy)
-minutes = sum(side.duration_s for side in layout.sides) / 60
+plan = plan_vinyl(session, probe_sources(session.ordered_tracks()), disc_format="12in-33")
+result = make_vinyl(session, plan, Path(sys.argv[2]), analyses=analyses)
+minutes = sum(side.duration_s for side in plan.layout.sides) / 60
 print(minutes, time.perf_counter() - start)
 """
 
