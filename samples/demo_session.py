@@ -53,7 +53,33 @@ def demo_session(paths: list[Path]) -> Session:
     session = Session.model_validate(
         session.model_copy(update={"tracks": tuple(tracks), "album": album}).model_dump()
     )
-    return _with_vinyl_sides(session, paths)
+    return _with_cut_sheet(_with_vinyl_sides(session, paths))
+
+
+def _with_cut_sheet(session: Session) -> Session:
+    """Fill in the cut sheet's fields: matrix numbers, engineer, notes and a fixed date."""
+    from sequencer import edits
+
+    session = edits.set_vinyl(
+        session,
+        mastering_engineer="Demo Mastering",
+        engineer_contact="mastering@runout.example",
+        cutting_notes=(
+            "Planted faults, on purpose: Elliptical 1:00-1:20 in the track has the bass in "
+            "anti-phase (see the low-end plot); Esses has sibilance bursts from 0:48.5; "
+            "Brickwall is a clipped source; Centre Hole has a DC offset; Run-Out ends in 25 s "
+            "of silence.\nCut at the levels of the side files; no further EQ."
+        ),
+        cut_sheet_date="2026-03-01",
+    )
+    for side in session.vinyl.sides:
+        session = edits.set_side_marking(
+            session,
+            side.name,
+            matrix=f"RUN001-{side.name}",
+            etching="Test pressing - cut with runout" if side.name == "A" else None,
+        )
+    return session
 
 
 def _with_vinyl_sides(session: Session, paths: list[Path]) -> Session:

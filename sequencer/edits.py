@@ -54,6 +54,7 @@ __all__ = [
     "set_offset",
     "set_pause",
     "set_pause_before_first",
+    "set_side_marking",
     "set_title",
     "set_track_artist",
     "set_trim",
@@ -767,6 +768,41 @@ def set_vinyl(session: Session, **changes: Any) -> Session:
         When a field is unknown or a value is invalid.
     """
     return _with_fields(session, "vinyl", "change the vinyl plan", changes)
+
+
+def set_side_marking(session: Session, side_name: str, **changes: str | None) -> Session:
+    """Set a side's matrix number or run-out etching text (``matrix``, ``etching``).
+
+    Parameters
+    ----------
+    session : Session
+        The session to edit.
+    side_name : str
+        Name of the side, e.g. ``"A"`` (it need not be in ``vinyl.sides``: a
+        proposed split names its sides the same way).
+    **changes
+        ``matrix`` and/or ``etching``: the new text, or None (or blank) to clear it.
+
+    Returns
+    -------
+    Session
+        The edited session; a marking left with neither text is removed.
+
+    Raises
+    ------
+    SessionError
+        When a field is unknown or a value is invalid.
+    """
+    markings = [m.model_dump() for m in session.vinyl.side_markings]
+    entry = next((m for m in markings if m["side"] == side_name), None)
+    if entry is None:
+        entry = {"side": side_name, "matrix": None, "etching": None}
+        markings.append(entry)
+    entry.update(changes)
+    markings = [m for m in markings if any(m[k] not in (None, "") for k in m if k != "side")]
+    data = session.model_dump()
+    data["vinyl"] = {**data["vinyl"], "side_markings": markings}
+    return _validate(data, f'mark side "{side_name}"')
 
 
 # --------------------------------------------------------------------------- vinyl sides

@@ -12,6 +12,7 @@ into exact sample positions.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import unicodedata
@@ -37,6 +38,7 @@ from sequencer.errors import SessionError
 __all__ = [
     "MAX_CROSSFADE_S",
     "MAX_FADE_S",
+    "MAX_NOTES",
     "MAX_PAUSE_S",
     "SCHEMA_VERSION",
     "Album",
@@ -47,9 +49,11 @@ __all__ = [
     "FileFormat",
     "LoudnessMode",
     "LoudnessPolicy",
+    "PaperSize",
     "PauseOverride",
     "Session",
     "Side",
+    "SideMarking",
     "Track",
     "VinylPlan",
     "check_against_sources",
@@ -78,6 +82,9 @@ MAX_TRIM_S = 86400.0
 
 MAX_TEXT = 500
 """Longest title, artist or label text accepted (CD-TEXT limits are a finding)."""
+
+MAX_NOTES = 2000
+"""Longest free-text note accepted (the cut sheet's notes box)."""
 
 _ERROR_TYPE = "runout_session"
 """Pydantic error type of the whole-session rules (their message names every place)."""
@@ -121,6 +128,17 @@ def _check_required_text(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def _check_notes(value: str, info: ValidationInfo) -> str:
+    """Reject control characters other than line breaks in a multi-line note."""
+    bad = [ch for ch in value if unicodedata.category(ch) == "Cc" and ch not in "\n\r"]
+    if bad:
+        raise _invalid(
+            "text",
+            f"{info.field_name} {_quote(value[:60])} contains a control character ({bad[0]!r})",
+        )
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _blank_to_none(value: Any) -> Any:
     """Treat an empty or blank optional text as absent."""
     if isinstance(value, str) and not value.strip():
@@ -141,6 +159,9 @@ OptionalText = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_check_
 
 Pause = Annotated[float, Field(ge=0.0, le=MAX_PAUSE_S)]
 """A pause in seconds: 0 to one hour."""
+
+OptionalNotes = Annotated[str, Field(max_length=MAX_NOTES), AfterValidator(_check_notes)] | None
+"""Optional multi-line free text (line breaks kept, other control characters refused)."""
 
 TrackId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
 """A stable track identifier: letters, digits, ``_``, ``.`` and ``-``."""
@@ -177,6 +198,15 @@ class LoudnessMode(StrEnum):
     """Each track meets the target on its own (plus its offset)."""
     ANCHOR = "anchor"
     """The loudest track meets the target; the others keep their relation to it."""
+
+
+class PaperSize(StrEnum):
+    """Paper of the printed cut sheet."""
+
+    A4 = "a4"
+    """ISO A4, 210 x 297 mm."""
+    LETTER = "letter"
+    """US Letter, 8.5 x 11 in."""
 
 
 class FileFormat(StrEnum):
@@ -424,6 +454,22 @@ class PauseOverride(_Model):
     """Length of the pause in seconds."""
 
 
+class SideMarking(_Model):
+    """What the plant writes in one side's run-out area (printed on the cut sheet)."""
+
+    side: Annotated[str, Field(min_length=1, max_length=20)]
+    """Name of the side, e.g. ``"A"`` (also valid for a proposed split's sides)."""
+    matrix: OptionalText = None
+    """The side's matrix number, e.g. ``"RUN001-A"``."""
+    etching: OptionalText = None
+    """Extra run-out etching text, e.g. a message or the cutting room's mark."""
+
+    @field_validator("matrix", "etching", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+
 class VinylPlan(_Model):
     """The vinyl pre-master plan (behaviour lives in :mod:`vinyl`)."""
 
@@ -443,6 +489,42 @@ class VinylPlan(_Model):
     """Fold the low end to mono below this frequency (elliptic EQ); ``None`` is off."""
     subsonic_hz: Annotated[float, Field(gt=0.0, le=100.0)] | None = None
     """High-pass cut-off of the subsonic filter in Hz; ``None`` is off."""
+    side_markings: tuple[SideMarking, ...] = ()
+    """Matrix number and run-out etching text of each side, by side name."""
+    mastering_engineer: OptionalText = None
+    """Who mastered the record, printed on the cut sheet."""
+    engineer_contact: OptionalText = None
+    """How the cutting room reaches the mastering engineer (e-mail, phone)."""
+    cutting_notes: OptionalNotes = None
+    """Notes for the cutting engineer (level, EQ, known problem spots); several lines."""
+    paper_size: PaperSize = PaperSize.A4
+    """Paper of the cut sheet."""
+    cut_sheet_date: datetime.date | None = None
+    """Date printed on the cut sheet; ``None`` prints none (so the same session gives the
+    same PDF on any day)."""
+
+    @field_validator("mastering_engineer", "engineer_contact", "cutting_notes", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    def marking(self, side: str) -> SideMarking:
+        """Return the matrix number and etching of *side* (an empty marking when not set).
+
+        Parameters
+        ----------
+        side : str
+            Name of the side.
+
+        Returns
+        -------
+        SideMarking
+            The side's marking.
+        """
+        for marking in self.side_markings:
+            if marking.side == side:
+                return marking
+        return SideMarking(side=side)
 
 
 class Session(_Model):
@@ -662,6 +744,15 @@ def _vinyl_problems(vinyl: VinylPlan, by_id: Mapping[str, Track]) -> list[str]:
                 )
             else:
                 side_of[track_id] = side_index
+    marked: dict[str, int] = {}
+    for index, marking in enumerate(vinyl.side_markings):
+        if marking.side in marked:
+            problems.append(
+                f"vinyl.side_markings[{index}]: side {_quote(marking.side)} already has a marking "
+                f"(vinyl.side_markings[{marked[marking.side]}])"
+            )
+        else:
+            marked[marking.side] = index
     overridden: set[str] = set()
     for index, override in enumerate(vinyl.pause_overrides):
         here = f"vinyl.pause_overrides[{index}]"

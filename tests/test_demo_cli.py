@@ -68,6 +68,11 @@ def test_demo_builds_the_album_and_reports_its_planted_faults(tmp_path: Path) ->
     dc = [f for f in findings if f["code"] == "VINYL-DC-OFFSET"]
     assert [f["track_title"] for f in dc] == ["Centre Hole"]
 
+    # The cut sheet is written beside the side files.
+    cutsheet = folder / "vinyl" / "RUN001_cutsheet.pdf"
+    assert f"cut sheet: {cutsheet}" in result.stdout.replace("\n", "")
+    assert cutsheet.read_bytes().startswith(b"%PDF")
+
     # A second run reuses the album and the session (the user's edits survive).
     text = session_path.read_text()
     again = subprocess.run(

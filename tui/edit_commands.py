@@ -16,6 +16,7 @@ that is the id of one track and the position of another is refused as ambiguous.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import re
@@ -37,6 +38,7 @@ from sequencer.session import (
     Fade,
     FileFormat,
     LoudnessMode,
+    PaperSize,
     Session,
     Track,
     check_against_sources,
@@ -47,7 +49,7 @@ from sequencer.timeline import SourceInfo, Timeline, album_timeline
 
 __all__ = ["TRACK_JSON_KEYS", "describe_changes", "register", "resolve_track", "show_json"]
 
-_E = TypeVar("_E", Curve, LoudnessMode, FileFormat)
+_E = TypeVar("_E", Curve, LoudnessMode, FileFormat, PaperSize)
 
 Edit = Callable[[Session], Session]
 """A function from the loaded session to the edited one (raising SessionError on bad input)."""
@@ -94,6 +96,21 @@ def _choice(text: str, kind: type[_E], field: str) -> _E:
 def _curve(text: str | None, field: str) -> Curve | None:
     """Parse an optional curve name."""
     return None if text is None else _choice(text, Curve, field)
+
+
+def _date(text: str) -> datetime.date | None:
+    """Parse a cut sheet date: ``YYYY-MM-DD``, ``today``, or ``none`` to clear it."""
+    word = text.strip().lower()
+    if word in NONE_WORDS:
+        return None
+    if word == "today":
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise SessionError(
+            f"vinyl cut_sheet_date: {text!r} is not a date; write YYYY-MM-DD, 'today' or 'none'"
+        ) from None
 
 
 def _optional_number(text: str, field: str, words: Sequence[str]) -> float | None:
@@ -204,7 +221,7 @@ def _show(value: object, unit: str = "", none: str = "none") -> str:
         return none
     if isinstance(value, bool):
         return "on" if value else "off"
-    if isinstance(value, Curve | LoudnessMode | FileFormat):
+    if isinstance(value, Curve | LoudnessMode | FileFormat | PaperSize):
         return value.value
     if isinstance(value, float):
         return f"{_fmt(value)} {unit}".rstrip()
@@ -250,6 +267,11 @@ _PART_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
         "cut_level_db": ("cut level", "dB"),
         "mono_below_hz": ("mono below", "Hz"),
         "subsonic_hz": ("subsonic filter", "Hz"),
+        "mastering_engineer": ("mastering engineer", ""),
+        "engineer_contact": ("engineer contact", ""),
+        "cutting_notes": ("cutting notes", ""),
+        "paper_size": ("cut sheet paper", ""),
+        "cut_sheet_date": ("cut sheet date", ""),
     },
 }
 
@@ -376,7 +398,7 @@ def _part_changes(before: Session, after: Session) -> list[str]:
         old, new = getattr(before, part), getattr(after, part)
         for field in type(new).model_fields:
             was, now = getattr(old, field), getattr(new, field)
-            if was == now or field in ("sides", "pause_overrides"):
+            if was == now or field in ("sides", "pause_overrides", "side_markings"):
                 continue
             words, unit = names.get(field, (f"{part}.{field}", ""))
             lines.append(f"{words} {_show(was, unit)} -> {_show(now, unit)}")
@@ -387,6 +409,14 @@ def _part_changes(before: Session, after: Session) -> list[str]:
             was = _show(old_sides[name]) if name in old_sides else "no side"
             now = _show(new_sides[name]) if name in new_sides else "no side"
             lines.append(f"side {_quoted(name)} {was} -> {now}")
+    old_marks = {m.side: m for m in before.vinyl.side_markings}
+    new_marks = {m.side: m for m in after.vinyl.side_markings}
+    for name in [*old_marks, *(n for n in new_marks if n not in old_marks)]:
+        for field, words in (("matrix", "matrix number"), ("etching", "run-out etching")):
+            was = getattr(old_marks.get(name), field, None)
+            now = getattr(new_marks.get(name), field, None)
+            if was != now:
+                lines.append(f"side {_quoted(name)} {words} {_show(was)} -> {_show(now)}")
     old_overrides = {p.track_id: p.seconds for p in before.vinyl.pause_overrides}
     new_overrides = {p.track_id: p.seconds for p in after.vinyl.pause_overrides}
     removed = {track.id for track in before.tracks} - {track.id for track in after.tracks}
@@ -855,11 +885,20 @@ def command_side(arguments: argparse.Namespace, out: Console, err: Console) -> i
 
 def command_vinyl_plan(arguments: argparse.Namespace, out: Console, err: Console) -> int:
     """``runout vinyl-plan SESSION [--disc] [--pause] [--pause-before T S] [--lead-in] ...``."""
-    names = ("disc", "pause", "pause_before", "lead_in", "cut_level", "mono_below", "subsonic")
+    texts = {
+        "engineer": "mastering_engineer",
+        "contact": "engineer_contact",
+        "notes": "cutting_notes",
+    }
+    names = (
+        *("disc", "pause", "pause_before", "lead_in", "cut_level", "mono_below", "subsonic"),
+        *("paper", "date", "matrix", "etching", *texts),
+    )
     if all(getattr(arguments, n) is None for n in names):
         raise _nothing_to_do(
             arguments,
-            "--disc, --pause, --pause-before, --lead-in, --cut-level, --mono-below or --subsonic",
+            "--disc, --pause, --pause-before, --lead-in, --cut-level, --mono-below, --subsonic, "
+            "--engineer, --contact, --notes, --paper, --date, --matrix or --etching",
         )
 
     def edit(session: Session) -> Session:
@@ -890,7 +929,18 @@ def command_vinyl_plan(arguments: argparse.Namespace, out: Console, err: Console
                 {"track_id": track_id, "seconds": seconds}
                 for track_id, seconds in overrides.items()
             ]
-        return edits.set_vinyl(session, **values)
+        values.update(_field_changes(arguments, texts))
+        if "cutting_notes" in values:
+            values["cutting_notes"] = values["cutting_notes"].replace("\\n", "\n")
+        if arguments.paper is not None:
+            values["paper_size"] = _choice(arguments.paper, PaperSize, "vinyl paper_size")
+        if arguments.date is not None:
+            values["cut_sheet_date"] = _date(arguments.date)
+        session = edits.set_vinyl(session, **values) if values else session
+        for field in ("matrix", "etching"):
+            for side_name, text in getattr(arguments, field) or ():
+                session = edits.set_side_marking(session, side_name, **{field: text})
+        return session
 
     return _run_edit(arguments, out, err, edit)
 
@@ -1382,13 +1432,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     vinyl_plan = add(
         "vinyl-plan",
-        "set the vinyl plan: disc, pauses, lead-in, cut level, filters",
+        "set the vinyl plan: disc, pauses, lead-in, cut level, filters, cut sheet fields",
         "Set the vinyl pre-master plan. 'off' turns a filter off; --pause-before TRACK\n"
-        "default returns that track to the vinyl pause.\n" + _TRACK_NOTE,
+        "default returns that track to the vinyl pause. --matrix, --etching, --engineer,\n"
+        "--contact, --notes, --paper and --date fill in the cut sheet.\n" + _TRACK_NOTE,
         [
             "runout vinyl-plan album.json --disc 12in-45 --pause 1.5 --lead-in 0.5",
             "runout vinyl-plan album.json --mono-below 150 --subsonic 20 --cut-level -2",
             "runout vinyl-plan album.json --pause-before 4 3 --pause-before 6 default",
+            "runout vinyl-plan album.json --matrix A RUN001-A --etching A 'cut at the lathe'",
+            "runout vinyl-plan album.json --engineer 'J. Doe' --contact jd@example.com "
+            "--paper letter --date 2026-03-01 --notes 'A3 at 1:00: bass in anti-phase'",
         ],
     )
     vinyl_plan.add_argument("--disc", metavar="FORMAT", help="disc format, e.g. 12in-33, 7in-45")
@@ -1404,4 +1458,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     vinyl_plan.add_argument("--cut-level", metavar="DB", help="level change for the cut, dB")
     vinyl_plan.add_argument("--mono-below", metavar="HZ", help="fold bass to mono below, or 'off'")
     vinyl_plan.add_argument("--subsonic", metavar="HZ", help="subsonic high-pass, or 'off'")
+    vinyl_plan.add_argument(
+        "--matrix",
+        nargs=2,
+        action="append",
+        metavar=("SIDE", "TEXT"),
+        help="matrix number of a side ('' clears it); repeatable",
+    )
+    vinyl_plan.add_argument(
+        "--etching",
+        nargs=2,
+        action="append",
+        metavar=("SIDE", "TEXT"),
+        help="run-out etching text of a side ('' clears it); repeatable",
+    )
+    vinyl_plan.add_argument("--engineer", metavar="NAME", help="mastering engineer (cut sheet)")
+    vinyl_plan.add_argument("--contact", metavar="TEXT", help="the engineer's e-mail or phone")
+    vinyl_plan.add_argument(
+        "--notes", metavar="TEXT", help="notes for the cutting engineer ('\\n' starts a line)"
+    )
+    vinyl_plan.add_argument("--paper", metavar="a4|letter", help="cut sheet paper size")
+    vinyl_plan.add_argument(
+        "--date", metavar="YYYY-MM-DD", help="date on the cut sheet, 'today', or 'none'"
+    )
     vinyl_plan.set_defaults(handler=command_vinyl_plan)

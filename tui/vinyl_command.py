@@ -26,6 +26,7 @@ def register(commands: Any, add_analysis_options: Any, session_analyses: Any) ->
             "Build each side's timeline (the session's sides, or a proposed automatic split), "
             "check it (time, groove space, low-end mono compatibility, sibilance and tracing, "
             "peaks and hygiene) and write one continuous 24-bit file per side with a manifest. "
+            "Writes the cut sheet PDF (CAT001_cutsheet.pdf) beside them. "
             "Exit status 1 when any finding is an error."
         ),
     )
@@ -75,9 +76,12 @@ def command_vinyl(
     findings = result.findings
     if arguments.json:
         document = _document(reports, files, note, plan.layout.disc_format)
+        document["cutsheet"] = None if result.cutsheet is None else str(result.cutsheet)
         out.file.write(json.dumps(document, indent=2) + "\n")
     else:
         _print(out, reports, files, findings, note)
+        if result.cutsheet is not None:
+            out.print(f"cut sheet: {result.cutsheet}")
     return 1 if has_errors(findings) else 0
 
 

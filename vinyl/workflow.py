@@ -7,9 +7,8 @@ none of them holds logic the others lack.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,9 @@ from sequencer.findings import Finding, sort_findings
 from sequencer.session import Session
 from sequencer.timeline import SourceInfo
 from vinyl.formats import DiscFormat, get_format
-from vinyl.premaster import SideFiles, VinylLevelPolicy, render_sides, vinyl_gain_plan
-from vinyl.processing import vinyl_chain
-from vinyl.sidecheck import SideCheckSettings, SideReport, check_layout
-from vinyl.sides import SideLayout, SplitProposal, plan_sides, propose_split
+from vinyl.premaster import SideFiles, SideObserver, VinylLevelPolicy, render_sides
+from vinyl.sidecheck import SideCheckSettings, SideMeters, SideReport
+from vinyl.sides import SideLayout, SidePlan, SplitProposal, plan_sides, propose_split
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +56,8 @@ class VinylResult:
     """The side checks, one per side, in side order."""
     files: SideFiles
     """The side files and the side manifest."""
+    cutsheet: Path | None = None
+    """The cut sheet PDF beside the side files (None when not asked for)."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -123,8 +123,13 @@ def make_vinyl(
     settings: SideCheckSettings | None = None,
     progress: VinylProgress | None = None,
     cancel: CancelEvent | None = None,
+    cutsheet: bool = True,
 ) -> VinylResult:
-    """Check every side and write the side files and the side manifest into ``out_dir``.
+    """Check every side and write the side files, the side manifest and the cut sheet.
+
+    One streaming pass per side: the side checks meter the processed mix as the
+    side file is written (again, at the lowered level, when the ceiling asks for
+    a second render). Sides render side by side on two threads.
 
     Parameters
     ----------
@@ -144,33 +149,52 @@ def make_vinyl(
         Called with (done, total, what is happening).
     cancel
         Stops the job; nothing is left under a final name.
+    cutsheet
+        Also write the cut sheet PDF (``CAT001_cutsheet.pdf``, see :mod:`vinyl.cutsheet`).
     """
-    policy = policy or VinylLevelPolicy()
     layout = plan.layout
-    track_ids = tuple(t for side in layout.sides for t in side.track_ids)
-    gains = {
-        g.track_id: g.gain_db for g in vinyl_gain_plan(session, analyses, policy, track_ids).tracks
-    }
-    cancel = cancel or threading.Event()
-    reports = check_layout(
-        session,
-        layout,
-        gains_db=gains,
-        analyses=analyses,
-        settings=settings,
-        processor_factory=lambda rate: vinyl_chain(session.vinyl, rate, mid=policy.mid),
-        progress=None if progress is None else lambda d, t: progress(d, t, "checking the sides"),
-        cancel=cancel,
-    )
+    reports: dict[str, SideReport] = {}
+
+    def meters(side: SidePlan, gains_db: Mapping[str, float]) -> SideMeters:
+        return SideMeters(
+            session,
+            side,
+            layout.disc_format,
+            gains_db=gains_db,
+            analyses=analyses,
+            settings=settings,
+        )
+
+    def notes(
+        observers: Mapping[str, SideObserver],
+    ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
+        for name, observer in observers.items():
+            assert isinstance(observer, SideMeters)
+            reports[name] = observer.report()
+        findings = [f for report in reports.values() for f in report.findings]
+        return findings, {
+            name: {"groove": groove_figures(report)} for name, report in reports.items()
+        }
+
     files = render_sides(
         session,
         layout,
         out_dir,
         analyses=analyses,
         policy=policy,
-        findings=[f for report in reports for f in report.findings],
-        side_notes={report.side.name: {"groove": groove_figures(report)} for report in reports},
+        observers=meters,
+        notes=notes,
         progress=progress,
         cancel=cancel,
     )
-    return VinylResult(plan=plan, reports=tuple(reports), files=files)
+    ordered = [reports[side.name] for side in layout.sides if side.name in reports]
+    result = VinylResult(plan=plan, reports=tuple(ordered), files=files)
+    if not cutsheet:
+        return result
+    # Imported here: reportlab is loaded only by the jobs that write a PDF.
+    from vinyl.cutsheet import cutsheet_file_name, write_cutsheet
+
+    if progress is not None:
+        progress(1.0, 1.0, "writing the cut sheet")
+    path = write_cutsheet(session, result, out_dir / cutsheet_file_name(session), analyses=analyses)
+    return replace(result, cutsheet=path)
