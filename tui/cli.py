@@ -326,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runout",
         description="Album sequencing and vinyl side planning.",
+        epilog="`runout` alone opens the app on the demo; `runout SESSION.json` opens a session.",
     )
     parser.add_argument("--version", action="version", version=f"runout {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what runout is doing")
@@ -420,10 +421,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_options(demo)
     demo.set_defaults(handler=command_demo)
 
-    from tui import edit_commands, vinyl_command
+    from tui import cutsheet_command, edit_commands, vinyl_command
 
     edit_commands.register(commands)
     vinyl_command.register(commands, _add_analysis_options, _session_analyses)
+    cutsheet_command.register(commands, _add_analysis_options, _session_analyses)
     return parser
 
 
@@ -437,6 +439,11 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``runout`` with ``argv`` (default: the process arguments); return the exit status."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    if not given or (len(given) == 1 and given[0].lower().endswith(SESSION_SUFFIXES)):
+        from tui.app.app import run_app  # the app: on the demo, or on SESSION.json
+
+        return run_app(Path(given[0]) if given else None, demo_dir=Path("runout-demo"))
     parser = build_parser()
     arguments = parser.parse_args(argv)
     logging.basicConfig(

@@ -9,7 +9,7 @@ so the screens stay thin and the figures are the same as the command line's.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sequencer.analysis import TrackAnalysis
@@ -22,6 +22,7 @@ from sequencer.timeline import SourceInfo, Timeline, album_timeline
 __all__ = [
     "AlbumView",
     "TrackRow",
+    "album_findings",
     "album_view",
     "clock",
     "curve_name",
@@ -159,6 +160,40 @@ class AlbumView:
         return [f for f in self.findings if f.track_id == track_id]
 
 
+_PLANS: dict[tuple[object, ...], GainPlan] = {}
+"""Recent gain plans by what they depend on (see :func:`_planned`)."""
+
+
+def _planned(session: Session, analyses: Mapping[str, TrackAnalysis]) -> GainPlan:
+    """Return :func:`plan_gains` of the session, reusing it when only the order or pauses changed.
+
+    The plan depends on which tracks play, their trims, fades and offsets, their
+    analyses and the loudness policy, not on the order or the pauses: a reorder
+    or a pause edit, the most frequent edits, reuse the plan.
+    """
+    tracks = sorted(session.ordered_tracks(), key=lambda t: t.id)
+    key: tuple[object, ...] = (
+        session.loudness,
+        tuple(
+            (t.id, t.path, t.trim_in_s, t.trim_out_s, t.fade_in, t.fade_out, t.offset_lu)
+            for t in tracks
+        ),
+        tuple(id(analyses[t.id]) for t in tracks),
+    )
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = plan_gains(session, analyses)
+        if len(_PLANS) > 32:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    order = {track_id: index for index, track_id in enumerate(session.order)}
+    if [g.track_id for g in plan.tracks] != list(session.order):
+        plan = plan.model_copy(
+            update={"tracks": tuple(sorted(plan.tracks, key=lambda g: order[g.track_id]))}
+        )
+    return plan
+
+
 def _worst(findings: list[Finding]) -> Severity | None:
     """Return the most severe severity among *findings*."""
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
@@ -181,8 +216,13 @@ def album_view(
     session: Session,
     sources: Mapping[str, SourceInfo],
     analyses: Mapping[str, TrackAnalysis],
+    findings: Sequence[Finding] = (),
 ) -> AlbumView:
     """Derive the Sequence screen's content from a session.
+
+    The findings are passed in: the checks take longer than an edit may (they
+    run in a worker, :func:`album_findings`), so the screen shows the last ones
+    until the new ones arrive.
 
     Parameters
     ----------
@@ -192,6 +232,8 @@ def album_view(
         Length and rate of the sources that could be read, by track id.
     analyses : Mapping of str to TrackAnalysis
         The analyses known so far, by track id.
+    findings : Sequence of Finding, optional
+        The findings to mark in the table (from :func:`album_findings`).
 
     Returns
     -------
@@ -217,18 +259,10 @@ def album_view(
     complete = bool(tracks) and len(known) == len(tracks)
     if complete:
         try:
-            plan = plan_gains(session, known)
+            plan = _planned(session, known)
         except RunoutError as error:
             problems.append(str(error).splitlines()[0])
-    findings: list[Finding] = []
-    try:
-        findings = check_session(
-            session,
-            analyses=known if complete else None,
-            gains_db={g.track_id: g.gain_db for g in plan.tracks} if plan else None,
-        )
-    except RunoutError as error:
-        problems.append(str(error).splitlines()[0])
+    ids = set(session.order)
     rows = []
     for index, track in enumerate(tracks):
         placement = timeline.placement(track.id) if timeline is not None else None
@@ -256,7 +290,39 @@ def album_view(
         rows=tuple(rows),
         timeline=timeline,
         plan=plan,
-        findings=tuple(findings),
+        findings=tuple(f for f in findings if f.track_id is None or f.track_id in ids),
         analysed=len(known),
         problems=tuple(problems),
     )
+
+
+def album_findings(
+    session: Session, analyses: Mapping[str, TrackAnalysis], plan: GainPlan | None
+) -> list[Finding]:
+    """Run the core checks on a session, as ``runout check`` does.
+
+    Parameters
+    ----------
+    session : Session
+        The album.
+    analyses : Mapping of str to TrackAnalysis
+        The analyses by track id; the checks that need them run only when every
+        track of the running order has one.
+    plan : GainPlan or None
+        The gain plan, for the loudness jumps across seams.
+
+    Returns
+    -------
+    list of Finding
+        Sorted; an empty list when the session does not fit its sources (the
+        Sequence screen says so itself).
+    """
+    complete = bool(session.order) and all(t in analyses for t in session.order)
+    try:
+        return check_session(
+            session,
+            analyses={t: analyses[t] for t in session.order} if complete else None,
+            gains_db={g.track_id: g.gain_db for g in plan.tracks} if plan else None,
+        )
+    except RunoutError:
+        return []
