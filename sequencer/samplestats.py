@@ -74,7 +74,7 @@ class SampleStats:
         self._sums += planar.sum(axis=1)
         self._squares += np.einsum("ij,ij->i", planar, planar)
         if self.channels == 2:
-            self._cross += float(np.dot(planar[0], planar[1]))
+            self._cross += float(np.einsum("i,i->", planar[0], planar[1]))  # no BLAS threads
         if peak >= CLIP_LEVEL or any(self._open_run):
             for channel in range(self.channels):
                 self._find_clips(planar[channel], channel)

@@ -202,8 +202,10 @@ def test_names_and_manifest(tmp_path: Path) -> None:
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["CAT001_A_44100Hz_24bit.wav", "CAT001_B_44100Hz_24bit.wav", SIDE_MANIFEST_NAME]
     assert sf.info(str(result.files["A"])).subtype == "PCM_24"
-    total = sum(side.samples for side in layout.sides)
-    assert progress[-1][0] == progress[-1][1] == total
+    # The subsonic filter can lift peaks: a peak pass first (a quarter of a render).
+    total = sum(side.samples for side in layout.sides) * 1.25
+    assert progress[-1][0] == pytest.approx(progress[-1][1]) == pytest.approx(total)
+    assert progress[0][2] == "measuring peaks"
     assert all(b[0] >= a[0] for a, b in itertools.pairwise(progress))
     manifest = json.loads(result.manifest.read_text())
     assert manifest["findings"] == []

@@ -167,3 +167,28 @@ def test_side_curves_follow_the_audio(tmp_path: Path) -> None:
     share = np.array([-np.inf if v is None else v for v in curves.tracing_share_db])
     assert tracing_times[np.argmax(share)] == pytest.approx(second_start + 4.0, abs=0.5)
     assert share.max() > share[tracing_times < second_start].max() + 20.0
+
+
+@pytest.mark.parametrize("block", [7, 1001, 65536])
+def test_subsonic_ratio_from_the_decimated_low_band_equals_the_full_rate_filter(
+    block: int,
+) -> None:
+    """The side check's subsonic meter reuses the low band, decimated: same answer."""
+    import scipy.signal as sps
+
+    from vinyl.lowend import LowEndMeter
+    from vinyl.sidecheck import _SubsonicMeter
+
+    rng = np.random.default_rng(7)
+    t = np.arange(RATE * 12) / RATE
+    mono = 0.1 * rng.standard_normal(t.size) + 0.05 * np.sin(2 * np.pi * 10 * t)
+    planar = np.vstack([mono, mono])
+    low, meter = LowEndMeter(RATE), _SubsonicMeter(RATE)
+    for start in range(0, planar.shape[1], block):
+        chunk = planar[:, start : start + block]
+        low.process(chunk)
+        meter.process(chunk, low.last_low)
+    sos = sps.butter(4, 20.0, btype="lowpass", fs=RATE, output="sos")
+    sub = sps.sosfilt(sos, planar, axis=1)
+    expected = 10 * np.log10(np.sum(sub**2) / np.sum(planar**2))  # about -9.5 dB
+    assert meter.ratio_db() == pytest.approx(expected, abs=0.02)

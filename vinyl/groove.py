@@ -431,10 +431,19 @@ class GrooveMeter:
 
     def process(self, planar: NDArray[np.float64]) -> None:
         """Meter the next block of audio, shape (2, frames) (L, R), full scale 1.0."""
-        frames = planar.shape[1]
+        self.process_lateral_vertical(lateral_vertical(planar))
+
+    def process_lateral_vertical(self, motion: NDArray[np.float64]) -> None:
+        """Meter the next block given as lateral and vertical (:func:`lateral_vertical`).
+
+        The same as :meth:`process` on the L/R block (every filter here is linear
+        and time-invariant, so it commutes with the 45/45 matrix); lets several
+        meters share one matrix.
+        """
+        frames = motion.shape[1]
         if frames == 0:
             return
-        velocity = lateral_vertical(self._riaa.process(planar)) * self._scale
+        velocity = self._riaa.process(motion) * self._scale
         displacement = self._integrator.process(velocity)
         start = self._position
         position = start

@@ -20,6 +20,7 @@ rates each burst at the radius where it lands.
 
 from __future__ import annotations
 
+import heapq
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -270,7 +271,8 @@ class HighFrequencyMeter:
         self._history = np.full(self._median_windows, np.nan)
         self._windows_done = 0
         self._open: dict[str, float] | None = None
-        self._bursts: list[HighFrequencyBurst] = []
+        # The strongest bursts as a min-heap on (demand, sequence): the weakest pops first.
+        self._bursts: list[tuple[float, int, HighFrequencyBurst]] = []
         self._count = 0
         # Demand curve: windows per step, the running maximum of the open step.
         self._curve_windows = max(1, round(CURVE_STEP_S * sample_rate / self._window))
@@ -279,12 +281,19 @@ class HighFrequencyMeter:
 
     def process(self, planar: NDArray[np.float64]) -> None:
         """Meter the next block, shape (2, frames) (L, R), full scale 1.0."""
-        if planar.shape[0] == 1:
-            planar = np.concatenate([planar, planar])
-        if planar.shape[1] == 0:
+        self.process_lateral_vertical(lateral_vertical(planar))
+
+    def process_lateral_vertical(self, motion: NDArray[np.float64]) -> None:
+        """Meter the next block given as lateral and vertical (:func:`lateral_vertical`).
+
+        The same as :meth:`process` on the L/R block: the filters are linear and
+        the same on both channels, and the 45/45 matrix is orthonormal, so the band
+        power over both channels is unchanged.
+        """
+        if motion.shape[1] == 0:
             return
-        band, self._zi = sps.sosfilt(self._sos, planar, axis=1, zi=self._zi)
-        velocity = lateral_vertical(self._riaa.process(band)) * self._scale
+        band, self._zi = sps.sosfilt(self._sos, motion, axis=1, zi=self._zi)
+        velocity = self._riaa.process(band) * self._scale
         band = np.concatenate([self._pending_band, band], axis=1)
         velocity = np.concatenate([self._pending_velocity, velocity], axis=1)
         whole = band.shape[1] // self._window * self._window
@@ -395,10 +404,9 @@ class HighFrequencyMeter:
             vertical_frequency_hz=_rms_frequency(burst["vert_d"], burst["vert_e"], rate),
         )
         self._count += 1
-        self._bursts.append(record)
+        heapq.heappush(self._bursts, (record.demand, self._count, record))
         if len(self._bursts) > self.max_bursts:
-            weakest = min(range(len(self._bursts)), key=lambda i: self._bursts[i].demand)
-            del self._bursts[weakest]
+            heapq.heappop(self._bursts)
 
     def _extend_curve(
         self,
@@ -429,7 +437,7 @@ class HighFrequencyMeter:
             band_hz=self.band,
             cut_level_db=self.cut_level_db,
             reference_dbfs=self.reference_dbfs,
-            bursts=tuple(self._bursts),
+            bursts=tuple(sorted((b[2] for b in self._bursts), key=lambda b: b.start_s)),
             count=self._count,
             curve_step_s=self._curve_windows * self._window / self.sample_rate,
             demand_curve=tuple(curve),

@@ -259,6 +259,8 @@ class LowEndMeter:
         self._open_frames = 0
         self._totals = np.zeros(3)
         self._windows: list[LowEndWindow] = []
+        self.last_low: NDArray[np.float64] = np.zeros((2, 0))
+        """The low band of the last block processed, shape (2, frames)."""
 
     def process(self, planar: NDArray[np.float64]) -> None:
         """Meter the next block, shape (2, frames) (L, R), full scale 1.0."""
@@ -268,6 +270,7 @@ class LowEndMeter:
         if frames == 0:
             return
         low, self._zi = sps.sosfilt(self._sos, planar, axis=1, zi=self._zi)
+        self.last_low = low
         position = 0
         while position < frames:
             stop = min(frames, position + self._window - self._open_frames)

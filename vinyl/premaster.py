@@ -14,9 +14,11 @@ the tracks' offsets, no limiter and the vinyl ceiling (-1 dBTP by default).
 With ``target_lufs=None`` the session's target is kept (the digital master's
 album-relative gains), lowered as a whole where the ceiling demands it; a
 target such as -18 LUFS sets the album's loudness instead. The same gains apply
-to every side. Each side's processed mix is true-peak metered as it is written;
-when the processing or a segue lifts a true peak over the ceiling, every gain is
-lowered by the excess and the sides are rendered again (relative levels kept).
+to every side. When the processing or a segue can lift a true peak over the
+tracks' own, a light pass measures each side's processed mix first and every
+gain is lowered by the excess (relative levels kept); the chain is linear, so the
+files are then written once. Each side's mix is true-peak metered again as it is
+written, and rendered again lower in the unlikely case it is still over.
 The side checks ride on the same pass as observers (:mod:`vinyl.workflow`).
 
 Processing
@@ -52,7 +54,7 @@ from sequencer.deliver import safe_file_name, session_hash, write_json
 from sequencer.errors import Cancelled, SessionError
 from sequencer.findings import Finding
 from sequencer.levels import GainPlan, plan_gains, programme_lufs
-from sequencer.render import OutputFile, WrittenFile, dither_seed, render
+from sequencer.render import OutputFile, WrittenFile, dither_seed, mixed_blocks, render
 from sequencer.session import FileFormat, LoudnessMode, LoudnessPolicy, Session
 from sequencer.timeline import Timeline
 from sequencer.truepeak import TruePeakMeter
@@ -74,6 +76,8 @@ logger = logging.getLogger(__name__)
 SIDE_MANIFEST_NAME = "vinyl_sides.json"
 #: Renders after the first when a side's true peak is over the ceiling.
 MAX_CEILING_CORRECTIONS = 2
+#: Weight of the peak-measuring pass in the progress, relative to a render.
+PEAK_PASS_SHARE = 0.25
 #: Extra headroom taken by such a correction, dB.
 CEILING_CORRECTION_MARGIN_DB = 0.02
 
@@ -314,10 +318,16 @@ def render_sides(
     planned = {gain.track_id: gain.gain_db for gain in plan.tracks}
     digest = session_hash(session)
     total = float(sum(side.samples for side in sides))
-    correction_db = 0.0
     outcomes: dict[str, _SideOutcome] = {}
     chain_description: list[Mapping[str, Any]] | None = None
     try:
+        # The peak pass, when there is one, counts as a quarter of a render in the progress.
+        share = PEAK_PASS_SHARE if _may_exceed_track_peaks(session, sides) else 0.0
+        grand_total = total * (1.0 + share)
+        correction_db = ceiling_correction(
+            session, sides, planned, policy,
+            _Progress(progress, grand_total, "measuring peaks", weight=share), cancel, workers,
+        )  # fmt: skip
         for attempt in range(1 + MAX_CEILING_CORRECTIONS):
             gains = {tid: gain + correction_db for tid, gain in planned.items()}
             what = "rendering sides" if attempt == 0 else "rendering again, a little lower"
@@ -325,7 +335,7 @@ def render_sides(
             chain_description = None if chain is None else chain.describe()
             outcomes = _render_all(
                 session, sides, gains, pending, policy, file_format, digest, observers,
-                _Progress(progress, total, what), cancel, workers,
+                _Progress(progress, grand_total, what, offset=share * total), cancel, workers,
             )  # fmt: skip
             # The true peak of the processed mix in floating point, before dither: the
             # processing (the mono-below allpass rotates the phase of clipped or limited
@@ -418,10 +428,19 @@ class _SideOutcome:
 class _Progress:
     """Adds up the progress of sides rendered at once (thread-safe)."""
 
-    def __init__(self, progress: SideProgress | None, total: float, what: str) -> None:
+    def __init__(
+        self,
+        progress: SideProgress | None,
+        total: float,
+        what: str,
+        offset: float = 0.0,
+        weight: float = 1.0,
+    ) -> None:
         self._progress = progress
         self._total = total
         self._what = what
+        self._offset = offset
+        self._weight = weight
         self._done: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -435,7 +454,7 @@ class _Progress:
                 self._done[name] = frames
                 done = sum(self._done.values())
             assert self._progress is not None
-            self._progress(done, self._total, self._what)
+            self._progress(self._offset + self._weight * done, self._total, self._what)
 
         return report
 
@@ -481,6 +500,65 @@ class _Tap:
         """Return the samples still held back: none."""
         self._last = 0
         return np.zeros((2, 0))
+
+
+def _may_exceed_track_peaks(session: Session, sides: Sequence[SidePlan]) -> bool:
+    """Return True when a side's mix can peak above its tracks' own true peaks.
+
+    The vinyl processing (the mono-below allpass, the subsonic filter) changes
+    peaks, and a crossfade adds two tracks; otherwise each sample of the mix is
+    one track's sample at its gain (fades only lower it).
+    """
+    if vinyl_chain(session.vinyl, sides[0].timeline.sample_rate) is not None:
+        return True
+    return any(p.crossfade_in for side in sides for p in side.timeline.placements)
+
+
+def ceiling_correction(
+    session: Session,
+    sides: Sequence[SidePlan],
+    gains: Mapping[str, float],
+    policy: VinylLevelPolicy,
+    progress: _Progress | None = None,
+    cancel: CancelEvent | None = None,
+    workers: int = 2,
+) -> float:
+    """Return the gain change (dB, <= 0) that keeps every side's processed mix under the ceiling.
+
+    A light pass per side (mix, processing, true-peak meter; nothing written)
+    when the processing or a crossfade can lift a peak above the tracks' own;
+    everything in the chain is linear, so the correction is exact and the side
+    files and their checks are made once, at the final level.
+    """
+    if not sides or not _may_exceed_track_peaks(session, sides):
+        return 0.0
+    progress = progress or _Progress(None, 0.0, "")
+
+    def one(side: SidePlan) -> float | None:
+        timeline = side.timeline
+        chain = vinyl_chain(session.vinyl, timeline.sample_rate, mid=policy.mid)
+        meter = TruePeakMeter(timeline.sample_rate)
+        report = progress.for_side(side.name)
+        for start, mix in mixed_blocks(timeline, gains, limiter=chain, cancel=cancel):
+            meter.process(np.ascontiguousarray(mix.T))
+            if report is not None:
+                report(start + mix.shape[0], timeline.length)
+        meter.finish()
+        return meter.peak_dbtp()
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sides)))) as pool:
+        peaks = [peak for peak in pool.map(one, sides) if peak is not None]
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("side render cancelled")
+    excess = max(peaks, default=-math.inf) - policy.ceiling_dbtp
+    if excess <= 0.0:
+        return 0.0
+    logger.info(
+        "side true peak %.3f dB over the ceiling; lowering every gain by %.3f dB",
+        excess,
+        excess + CEILING_CORRECTION_MARGIN_DB,
+    )
+    return -(excess + CEILING_CORRECTION_MARGIN_DB)
 
 
 def _render_all(

@@ -17,8 +17,16 @@ from sequencer.findings import Finding, sort_findings
 from sequencer.session import Session
 from sequencer.timeline import SourceInfo
 from vinyl.formats import DiscFormat, get_format
-from vinyl.premaster import SideFiles, SideObserver, VinylLevelPolicy, render_sides
-from vinyl.sidecheck import SideCheckSettings, SideMeters, SideReport
+from vinyl.premaster import (
+    SideFiles,
+    SideObserver,
+    VinylLevelPolicy,
+    ceiling_correction,
+    render_sides,
+    vinyl_gain_plan,
+)
+from vinyl.processing import vinyl_chain
+from vinyl.sidecheck import SideCheckSettings, SideMeters, SideReport, check_layout
 from vinyl.sides import SideLayout, SidePlan, SplitProposal, plan_sides, propose_split
 
 logger = logging.getLogger(__name__)
@@ -111,6 +119,43 @@ def groove_figures(report: SideReport) -> dict[str, Any]:
         "true_peak_dbtp": report.true_peak_dbtp,
         "summary": report.summary,
     }
+
+
+def check_vinyl(
+    session: Session,
+    plan: VinylPlan,
+    *,
+    analyses: Mapping[str, TrackAnalysis],
+    policy: VinylLevelPolicy | None = None,
+    settings: SideCheckSettings | None = None,
+    progress: VinylProgress | None = None,
+    cancel: CancelEvent | None = None,
+) -> tuple[SideReport, ...]:
+    """Check every side at the level it would be cut, writing nothing.
+
+    The same gains, processing and ceiling correction as :func:`make_vinyl`, so
+    the reports equal the ones the side files get.
+    """
+    policy = policy or VinylLevelPolicy()
+    layout = plan.layout
+    sides = [side for side in layout.sides if side.timeline.placements]
+    track_ids = tuple(t for side in sides for t in side.track_ids)
+    planned = {
+        g.track_id: g.gain_db for g in vinyl_gain_plan(session, analyses, policy, track_ids).tracks
+    }
+    correction = ceiling_correction(session, sides, planned, policy, cancel=cancel)
+    gains = {track_id: gain + correction for track_id, gain in planned.items()}
+    reports = check_layout(
+        session,
+        layout,
+        gains_db=gains,
+        analyses=analyses,
+        settings=settings,
+        processor_factory=lambda rate: vinyl_chain(session.vinyl, rate, mid=policy.mid),
+        progress=None if progress is None else lambda d, t: progress(d, t, "checking the sides"),
+        cancel=cancel,
+    )
+    return tuple(reports)
 
 
 def make_vinyl(

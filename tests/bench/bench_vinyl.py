@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.bench.bench_analysis import album_44k, album_resampled, run_child
 
 CHILD = """
+import tui  # the command line's process settings (one BLAS thread), before numpy
 import sys, time
 from pathlib import Path
 from sequencer.analysis import analyse_file
@@ -34,7 +35,7 @@ session = load_session(Path(sys.argv[1]))
 analyses = {t.id: analyse_file(t.path) for t in session.ordered_tracks()}
 start = time.perf_counter()
 plan = plan_vinyl(session, probe_sources(session.ordered_tracks()), disc_format="12in-33")
-result = make_vinyl(session, plan, Path(sys.argv[2]), analyses=analyses)
+result = make_vinyl(session, plan, Path(sys.argv[2]), analyses=analyses, cutsheet=False)
 minutes = sum(side.duration_s for side in plan.layout.sides) / 60
 print(minutes, time.perf_counter() - start)
 """
