@@ -9,7 +9,7 @@ is refused. Source files are only ever opened for reading.
 from __future__ import annotations
 
 import logging
-import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +56,13 @@ def _open_error(path: Path, error: Exception) -> AudioError:
         return AudioError(f"{path}: no such file; check the path or relink the track")
     if path.is_dir():
         return AudioError(f"{path}: is a folder, not an audio file")
-    if not os.access(path, os.R_OK):
+    try:
+        with open(path, "rb"):  # as this process's user (os.access checks the real user)
+            pass
+    except PermissionError:
         return AudioError(f"{path}: permission denied; make the file readable")
+    except OSError as os_error:
+        return AudioError(f"{path}: cannot be opened ({os_error.strerror or os_error})")
     if path.stat().st_size == 0:
         return AudioError(f"{path}: the file is empty (0 bytes)")
     detail = str(error).split(":")[-1].strip() or type(error).__name__
@@ -109,6 +114,74 @@ def _check_usable(path: Path, handle: soundfile.SoundFile) -> None:
         raise AudioError(f"{path}: holds no audio (0 samples)")
     if handle.samplerate <= 0:
         raise AudioError(f"{path}: has an invalid sample rate ({handle.samplerate} Hz)")
+    missing = _missing_data_bytes(handle)
+    if missing:
+        raise AudioError(
+            f"{path}: the file is truncated: its header announces {missing} bytes of audio "
+            f"more than the file holds; export or copy it again"
+        )
+
+
+#: libsndfile's header log for a data chunk longer than the file: ``data : 882000 (should
+#: be 293970)`` for WAV/RF64/W64, ``SSND : ...`` for AIFF.
+_SHORT_CHUNK = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+
+
+def _missing_data_bytes(handle: soundfile.SoundFile) -> int:
+    """Return how many audio bytes the header announces beyond the end of the file (0 if none).
+
+    A one-byte difference is the optional pad byte of an odd-sized chunk, not data.
+    """
+    try:
+        log_text = str(handle.extra_info)
+    except (soundfile.LibsndfileError, RuntimeError):
+        return 0
+    for match in _SHORT_CHUNK.finditer(log_text):
+        announced, present = int(match.group(1)), int(match.group(2))
+        # 0 and 0xFFFFFFFF (and -1) mean "length unknown" (streamed writers), not truncation.
+        if announced in (0, 0xFFFFFFFF) or announced - present <= 1:
+            continue
+        return announced - present
+    return 0
+
+
+def check_finite(
+    block: NDArray[np.float64], path: Path, first_frame: int, sample_rate: int
+) -> None:
+    """Refuse a block holding NaN or infinite samples (float files only can hold them).
+
+    Parameters
+    ----------
+    block
+        Samples, shape (frames, channels).
+    path
+        The source file, for the message.
+    first_frame
+        Frame index of the block's first sample in the file.
+    sample_rate
+        Sample rate in Hz, to say where the bad sample is.
+
+    Raises
+    ------
+    AudioError
+        Naming the file, the kind of value, the time and the channel.
+    """
+    finite = np.isfinite(block)
+    if finite.all():
+        return
+    frame, channel = np.argwhere(~finite)[0]
+    value = block[frame, channel]
+    kind = "NaN (not a number)" if np.isnan(value) else "infinite"
+    seconds = (first_frame + int(frame)) / sample_rate
+    raise AudioError(
+        f"{path}: holds {kind} sample values, the first at {seconds:.3f} s in channel "
+        f"{int(channel) + 1}; the file is damaged or was exported wrongly: export it again"
+    )
+
+
+def _can_hold_non_finite(subtype: str) -> bool:
+    """Return whether decoded samples of *subtype* may be NaN or infinite (not integer PCM)."""
+    return not (subtype.startswith("PCM_") or subtype in ("ULAW", "ALAW"))
 
 
 def probe(path: Path) -> AudioInfo:
@@ -178,18 +251,22 @@ def read_blocks(
     Raises
     ------
     AudioError
-        When the file cannot be opened, or its data ends early or is corrupt.
+        When the file cannot be opened, or its data ends early, is corrupt or
+        holds NaN or infinite samples.
     """
     path = Path(path)
     with open_audio(path) as handle:
         expected = (handle.frames if stop is None else min(stop, handle.frames)) - start
         delivered = 0
+        check = _can_hold_non_finite(str(handle.subtype))
         try:
             if start:
                 handle.seek(start)
             for block in handle.blocks(
                 blocksize=block_frames, dtype="float64", always_2d=True, frames=max(expected, 0)
             ):
+                if check:
+                    check_finite(block, path, start + delivered, int(handle.samplerate))
                 delivered += block.shape[0]
                 yield as_stereo(block)
         except (soundfile.LibsndfileError, RuntimeError) as error:

@@ -68,13 +68,20 @@ class AnalysisCache:
         Returns
         -------
         TrackAnalysis or None
-            ``None`` when there is no entry, the file changed since, the meters
-            changed, or the entry is unreadable.
+            ``None`` when there is no entry, the file changed since (logged as a
+            warning, so the user is told), the meters changed, or the entry is
+            unreadable.
         """
         entry = self._entry(path)
         try:
             stored = json.loads(entry.read_text(encoding="utf-8"))
-            if stored.get("fingerprint") != _fingerprint(Path(path)):
+            now = _fingerprint(Path(path))
+            before = stored.get("fingerprint")
+            if before != now:
+                if isinstance(before, dict) and before.get("version") != now["version"]:
+                    logger.info("%s: the meters changed; analysing it again", path)
+                else:
+                    logger.warning("%s changed since it was analysed; analysing it again", path)
                 return None
             return TrackAnalysis.model_validate(stored["analysis"])
         except FileNotFoundError:

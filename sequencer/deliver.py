@@ -408,6 +408,16 @@ def _manifest(
     }
 
 
+def _read_umask() -> int:
+    """Return the process's file-creation mask (read once, at import)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def write_json(path: Path, content: Mapping[str, Any]) -> None:
     """Write JSON atomically (temp file in the same folder, fsync, rename).
 
@@ -419,6 +429,8 @@ def write_json(path: Path, content: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
+        # mkstemp makes the file private (0600); a manifest is for everyone who gets the files.
+        os.fchmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(content, stream, indent=2, ensure_ascii=False)
             stream.write("\n")

@@ -29,7 +29,7 @@ import numpy as np
 import soundfile
 from numpy.typing import NDArray
 
-from sequencer.audio import open_audio
+from sequencer.audio import check_finite, open_audio
 from sequencer.errors import AudioError, Cancelled, RenderError
 from sequencer.session import Curve, FileFormat
 from sequencer.timeline import Placement, Timeline
@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_RENDER_BLOCK = 65536
 #: Source frames read per resampler feed.
 _SOURCE_CHUNK = 65536
+
+#: Samples a lossy source may fall short of its header's length at its end (one
+#: 20 ms Opus frame at 48 kHz) before the read counts as a truncated file.
+_LOSSY_END_SLACK = 960
 
 _FORMATS = {FileFormat.WAV: "WAV", FileFormat.FLAC: "FLAC", FileFormat.AIFF: "AIFF"}
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
@@ -189,6 +193,10 @@ class _TrackReader:
         self.placement = placement
         self._output_rate = output_rate
         self._handle = open_audio(placement.path)
+        subtype = str(self._handle.subtype)
+        self._lossy = subtype in ("OPUS", "VORBIS", "MPEG_LAYER_III", "MPEG_LAYER_II")
+        self._frames = int(self._handle.frames)
+        self._check_finite = not (subtype.startswith("PCM_") or subtype in ("ULAW", "ALAW"))
         self._delivered = 0
         self._pending = np.zeros((0, 2))
         self._chunks = _Prefetch(self._produce)
@@ -238,10 +246,24 @@ class _TrackReader:
             chunk = self._handle.read(count, dtype="float64", always_2d=True)
         except (soundfile.LibsndfileError, RuntimeError) as error:
             raise AudioError(f"{self.placement.path}: reading failed ({error})") from error
+        short = count - chunk.shape[0]
+        if (
+            0 < short <= _LOSSY_END_SLACK
+            and self._lossy
+            and self._handle.tell() + short >= self._frames
+        ):
+            # libsndfile's Opus/Vorbis decoders can deliver a few samples less than the
+            # header's length at the very end, depending on the read sizes: pad with silence.
+            logger.debug("%s: %d samples short at the end; padded", self.placement.path, short)
+            chunk = np.concatenate([chunk, np.zeros((short, chunk.shape[1]))])
         if chunk.shape[0] < count:
             raise AudioError(
                 f"{self.placement.path}: the file ends early; it changed or is truncated "
                 "(analyse it again)"
+            )
+        if self._check_finite:
+            check_finite(
+                chunk, self.placement.path, self._handle.tell() - count, self.placement.source_rate
             )
         return np.repeat(chunk, 2, axis=1) if chunk.shape[1] == 1 else chunk
 
@@ -329,6 +351,23 @@ class _Encoder:
         return quantised.astype(np.int32) << 8  # 24-bit in the top of int32, as soundfile expects
 
 
+def _os_write_error(path: Path) -> str | None:
+    """Return the operating system's reason why appending to *path* fails, or None.
+
+    libsndfile reports a failed write as "System error." without the reason; one
+    more write of the same file (deleted afterwards with the rest of the render)
+    gets it: "No space left on device", "File too large", "Input/output error".
+    """
+    try:
+        with open(path, "ab") as stream:
+            stream.write(bytes(65536))
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
 class _Writer:
     """Writes one output file under a temporary name, then moves it into place."""
 
@@ -361,8 +400,9 @@ class _Writer:
         try:
             self._file.write(samples)
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+            reason = _os_write_error(self.temporary) or str(error)
             raise RenderError(
-                f"{self.spec.path}: writing failed ({error}); is the disk full?"
+                f"{self.spec.path}: writing failed ({reason}); is the disk full?"
             ) from error
         self.frames += samples.shape[0]
 

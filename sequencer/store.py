@@ -10,11 +10,13 @@ file replaces the session file in one step. Loading never writes anything.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import secrets
 import stat
+import threading
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,12 +26,61 @@ from pydantic import ValidationError
 from sequencer.errors import SessionError
 from sequencer.session import SCHEMA_VERSION, Session, format_validation_error
 
-__all__ = ["BACKUP_SUFFIX", "dump_session_json", "load_session", "save_session"]
+__all__ = [
+    "BACKUP_SUFFIX",
+    "dump_session_json",
+    "load_session",
+    "loaded_fingerprint",
+    "save_session",
+    "tracks_outside_folder",
+]
 
 log = logging.getLogger(__name__)
 
 BACKUP_SUFFIX = ".bak"
 """Appended to the session file name for the previous version (``album.json.bak``)."""
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+#: Content hash of each session file as this process last loaded or saved it, by
+#: absolute path: a save refuses to replace a file another process changed since.
+_known: dict[str, str] = {}
+_known_lock = threading.Lock()
+
+
+def _key(path: Path) -> str:
+    """Return the registry key of a session file (its absolute, resolved path)."""
+    return str(Path(path).resolve())
+
+
+def _content_fingerprint(data: bytes) -> str:
+    """Return the fingerprint of a session file's content (SHA-256, hex)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _remember(path: Path, data: bytes) -> None:
+    """Record *data* as what this process last read from or wrote to *path*."""
+    with _known_lock:
+        _known[_key(path)] = _content_fingerprint(data)
+
+
+def loaded_fingerprint(path: Path) -> str | None:
+    """Return the fingerprint of *path* as this process last loaded or saved it.
+
+    Parameters
+    ----------
+    path : Path
+        A session file.
+
+    Returns
+    -------
+    str or None
+        SHA-256 of the file's bytes at the last :func:`load_session` or
+        :func:`save_session` of it in this process; ``None`` when neither happened.
+    """
+    with _known_lock:
+        return _known.get(_key(path))
 
 
 # --------------------------------------------------------------------------- paths
@@ -51,6 +102,33 @@ def _resolve_path(text: str, base_dir: Path) -> str:
     if path.is_absolute():
         return str(path)
     return os.path.normpath(base_dir / PurePosixPath(text))
+
+
+def tracks_outside_folder(session: Session, session_path: Path) -> list[tuple[str, Path]]:
+    """Return the tracks whose source lies outside the session file's folder.
+
+    Such paths are allowed (written with ``..`` or absolute) but worth showing:
+    moving the album folder alone breaks them.
+
+    Parameters
+    ----------
+    session : Session
+        The session (absolute track paths, as loaded).
+    session_path : Path
+        The session file.
+
+    Returns
+    -------
+    list of (str, Path)
+        Track id and absolute source path, in the session's track order.
+    """
+    folder = Path(os.path.normpath(Path(session_path).absolute().parent))
+    outside = []
+    for track in session.tracks:
+        source = Path(os.path.normpath(track.path.absolute()))
+        if not source.is_relative_to(folder):
+            outside.append((track.id, source))
+    return outside
 
 
 # --------------------------------------------------------------------------- dumping
@@ -188,6 +266,7 @@ def load_session(path: Path) -> Session:
         raise SessionError(
             f"Session file {path} is not valid:\n" + _indent(format_validation_error(error, data))
         ) from None
+    _remember(path, raw)
     log.debug("loaded session %s (%d tracks)", path, len(session.tracks))
     return session
 
@@ -231,8 +310,12 @@ def _temp_name(path: Path, kind: str) -> Path:
     return path.with_name(f".{path.name}.{kind}-{secrets.token_hex(4)}.tmp")
 
 
-def save_session(session: Session, path: Path) -> None:
+def save_session(session: Session, path: Path, *, overwrite_changes: bool = False) -> None:
     """Write a session file atomically, keeping the previous version as ``NAME.json.bak``.
+
+    When this process loaded or saved *path* before and the file changed on disk
+    since (another runout, or an editor, saved it), the save is refused so their
+    decisions are not silently lost.
 
     Parameters
     ----------
@@ -241,12 +324,17 @@ def save_session(session: Session, path: Path) -> None:
     path : Path
         The session JSON file; its folder must exist. Track paths are written
         relative to that folder.
+    overwrite_changes : bool, optional
+        Save even when the file changed on disk since it was loaded ("save
+        anyway"); the replaced version is kept as ``NAME.json.bak``.
 
     Raises
     ------
     SessionError
-        Naming the file and the operating system's error. The previous session
-        file is then unchanged and no temporary file is left behind.
+        When the file changed on disk since it was loaded (unless
+        *overwrite_changes*), or naming the file and the operating system's
+        error. The file on disk is then unchanged and no temporary file is left
+        behind.
     """
     path = Path(path)
     folder = path.absolute().parent
@@ -260,6 +348,18 @@ def save_session(session: Session, path: Path) -> None:
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             previous, mode = None, 0
+        known = loaded_fingerprint(path)
+        if (
+            not overwrite_changes
+            and known is not None
+            and previous is not None
+            and _content_fingerprint(previous) != known
+        ):
+            raise SessionError(
+                f"Cannot save the session to {path}: the file changed on disk since it was "
+                "loaded (another runout or an editor saved it); your changes are not saved. "
+                "Load it again, or save anyway to overwrite the other changes"
+            )
         _write_new_file(temp, data, mode)
         if previous is not None:
             _write_new_file(temp_backup, previous, mode)
@@ -271,5 +371,6 @@ def save_session(session: Session, path: Path) -> None:
                 leftover.unlink(missing_ok=True)
         reason = error.strerror or str(error) or type(error).__name__
         raise SessionError(f"Cannot save the session to {path}: {reason}") from None
+    _remember(path, data)
     _fsync_folder(folder)
     log.debug("saved session %s (%d bytes)", path, len(data))

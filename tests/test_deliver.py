@@ -203,3 +203,17 @@ def test_accented_album_title_gets_an_ascii_cd_image_name(tmp_path: Path, album:
     assert result.album_file.name.isascii()
     assert result.cue_file is not None
     assert f'FILE "{result.album_file.name}" WAVE' in result.cue_file.read_text()
+
+
+def test_json_files_are_readable_by_others_as_the_umask_allows(tmp_path: Path) -> None:
+    """Manifests are written through a private temp file; the result must not stay 0600."""
+    import os
+    import stat
+
+    from sequencer.deliver import write_json
+
+    path = tmp_path / "manifest.json"
+    write_json(path, {"a": 1})
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
