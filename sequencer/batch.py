@@ -67,6 +67,29 @@ def _process_context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def start_process_server() -> None:
+    """Start the server that forks the analysis workers, when the platform uses one.
+
+    On Linux the workers come from a forkserver, and multiprocessing's resource
+    tracker is started with it, handing the tracker ``sys.stderr``'s file
+    descriptor. Call this before anything replaces ``sys.stderr`` with an
+    object without one (a full-screen terminal app capturing prints, whose
+    ``fileno()`` is -1): started from there, the launch fails with
+    ``ValueError: bad value(s) in fds_to_keep``. Calling it again is cheap;
+    where workers are spawned (macOS, Windows) it does nothing. When the server
+    cannot start, a warning is logged.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    from multiprocessing import forkserver
+
+    _process_context()  # sets the preloads the server is started with
+    try:
+        forkserver.ensure_running()
+    except (OSError, ValueError) as error:  # pragma: no cover - depends on the host
+        logger.warning("cannot start the analysis process server: %s", error)
+
+
 def default_workers() -> int:
     """One worker per available core."""
     try:

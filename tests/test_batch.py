@@ -120,3 +120,12 @@ def test_a_file_replaced_during_analysis_is_not_cached_under_its_new_identity(
     stale = analyse_sources(paths, cache=cache, workers=1)[0]
     assert cache.get(paths[0]) is None  # the stored fingerprint is the old file's
     assert stale.duration_samples == 4 * RATE
+
+
+def test_start_process_server_is_idempotent_and_analysis_still_works(tmp_path: Path) -> None:
+    from sequencer.batch import start_process_server
+
+    start_process_server()
+    start_process_server()  # a second call is harmless
+    paths = make_tracks(tmp_path, count=2, seconds=1.0)
+    assert analyse_sources(paths, workers=2) == [analyse_file(p) for p in paths]

@@ -10,14 +10,15 @@ import soundfile as sf
 from textual.widgets import Input, Select
 
 from sequencer import edits
+from sequencer.audition import seam_timeline
 from sequencer.batch import analyse_sources
 from sequencer.cache import AnalysisCache
 from sequencer.store import load_session
 from sequencer.timeline import probe_sources
 from tests.tui_support import analysed, make_app, small_session, wait_for, write_audio
-from tui.app.audition import find_player, seam_timeline
 from tui.app.deliver_pane import DeliverPane
 from tui.app.dialogs import ChoiceDialog, FormDialog
+from tui.player import find_player
 from vinyl.sides import plan_sides, propose_split
 
 pytestmark = pytest.mark.asyncio
@@ -219,6 +220,27 @@ async def test_proposing_and_accepting_a_split(session_path, tmp_path, cache_dir
         assert app.session.vinyl.sides == ()
 
 
+async def test_checking_the_sides_is_the_core_check(session_path, tmp_path, cache_dir):
+    from vinyl.workflow import check_vinyl, plan_vinyl
+
+    app = make_app(session_path, cache_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await analysed(pilot, app)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("s", "y", "c")
+        await wait_for(pilot, lambda: app.side_reports_for is app.session, timeout=120)
+        session = app.session
+        expected = check_vinyl(
+            session,
+            plan_vinyl(session, probe_sources(session.tracks)),
+            analyses=app.analyses_by_id(session),
+        )
+        assert [r.summary for r in app.side_reports] == [r.summary for r in expected]
+        await pilot.pause()
+        assert set(app.current_side_reports()) == {r.side.name for r in expected}
+
+
 async def test_rendering_from_the_deliver_screen_writes_files_and_reaches_100(
     session_path, tmp_path, cache_dir
 ):
@@ -250,11 +272,20 @@ async def test_rendering_side_files_and_cutsheet(session_path, tmp_path, cache_d
         result = app.job_results["sides"]
         assert all(Path(p).is_file() for p in result.files.files.values())
         assert app.job_progress["sides"] == 100.0
+        # The same cut sheet as `runout vinyl` writes: beside the side files, named
+        # after the catalogue number, shown on its row without running again.
+        sheet = session_path.with_name("album-vinyl") / "SM01_cutsheet.pdf"
+        assert result.cutsheet == sheet
+        assert sheet.read_bytes().startswith(b"%PDF")
+        assert app.job_results["cutsheet"] == sheet
+        made = sheet.stat().st_mtime_ns
         await pilot.press("k")
         await wait_for(pilot, lambda: app.job_running is None, timeout=120)
+        assert app.job_progress["cutsheet"] == 100.0
+        assert sheet.stat().st_mtime_ns == made
         status = str(app.query_one("#status-cutsheet").render())
-        # Until vinyl/cutsheet.py exists the app says so plainly instead of crashing.
-        assert "cutsheet.pdf" in status or "cannot write cut sheets" in status
+        assert "album-vinyl/SM01_cutsheet.pdf" in status
+        assert not list(sheet.parent.glob("cutsheet.pdf"))
 
 
 async def test_cancelling_a_render_leaves_no_file(session_path, tmp_path, cache_dir):
@@ -339,8 +370,8 @@ async def test_audition_renders_the_seam_and_plays_it_with_the_stand_in_player(
         await pilot.press("down", "space")
         await wait_for(pilot, lambda: copy.is_file() and not app.workers_running("audition"))
         session = app.session
-        timeline, _text = seam_timeline(session, probe_sources(session.tracks), session.order[1])
-        assert sf.info(str(copy)).frames == timeline.length
+        seam = seam_timeline(session, probe_sources(session.tracks), session.order[1])
+        assert sf.info(str(copy)).frames == seam.timeline.length
 
 
 async def test_audition_without_a_player_says_so(session_path, tmp_path, cache_dir, monkeypatch):

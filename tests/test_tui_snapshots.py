@@ -24,6 +24,10 @@ from tui.app.app import RunoutApp
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Make a shortened demo session and a warm analysis cache."""
+    # Loaded up front, so the Deliver screen names the cut sheet file at once (the
+    # app otherwise loads this module in the background when the screen is shown).
+    import vinyl.cutsheet  # noqa: F401
+
     folder = tmp_path_factory.mktemp("tui-demo")
     paths = generate_demo_album(folder / "audio", seconds=4.0)
     session_path = folder / SESSION_NAME

@@ -25,7 +25,7 @@ from sequencer.batch import analyse_sources
 from sequencer.cache import AnalysisCache
 from sequencer.errors import Cancelled, RunoutError, SessionError
 from sequencer.session import Session, check_against_sources, new_session
-from sequencer.store import load_session, save_session
+from sequencer.store import load_session, save_session, tracks_outside_folder
 from tui.jobs import Report, run_with_progress
 from tui.report import analysis_json, analysis_table, findings_table, format_duration
 
@@ -155,6 +155,9 @@ def _session_analyses(
     tracks = session.ordered_tracks()
     if not tracks:
         raise SessionError(f"{session_path}: the session has no tracks in its running order")
+    for track_id, source in tracks_outside_folder(session, session_path):
+        folder = session_path.absolute().parent
+        _say(f'note: track "{track_id}" reads {source}, outside the session folder {folder}')
     analyses = _analyse(
         [t.path for t in tracks],
         use_cache=not arguments.no_cache,
@@ -421,11 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_options(demo)
     demo.set_defaults(handler=command_demo)
 
-    from tui import cutsheet_command, edit_commands, vinyl_command
+    from tui import audition_command, cutsheet_command, edit_commands, vinyl_command
 
     edit_commands.register(commands)
     vinyl_command.register(commands, _add_analysis_options, _session_analyses)
     cutsheet_command.register(commands, _add_analysis_options, _session_analyses)
+    audition_command.register(commands, _add_analysis_options, _session_analyses)
     return parser
 
 

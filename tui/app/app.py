@@ -24,6 +24,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.lazy import Lazy
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
@@ -37,13 +38,15 @@ from textual.widgets import (
 
 from sequencer import edits
 from sequencer.analysis import TrackAnalysis
+from sequencer.batch import start_process_server
 from sequencer.cache import AnalysisCache
 from sequencer.errors import Cancelled, RunoutError, SessionError
 from sequencer.findings import Finding
 from sequencer.session import Crossfade, Curve, LoudnessMode, Session, check_against_sources
 from sequencer.store import load_session, save_session
 from sequencer.timeline import SourceInfo
-from tui.app import audition, jobs
+from tui import player as players
+from tui.app import jobs
 from tui.app.deliver_pane import JOBS, DeliverPane
 from tui.app.dialogs import AddTracksDialog, ChoiceDialog, FormDialog, HelpScreen
 from tui.app.messages import (
@@ -80,27 +83,6 @@ def _number(text: str, what: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{what}: {text.strip()!r} is not a number")
     return value
-
-
-def start_process_server() -> None:
-    """Start the analysis worker processes' server before Textual takes the terminal.
-
-    :func:`sequencer.batch.analyse_sources` starts its processes through a
-    forkserver on Linux; started for the first time from inside a running
-    Textual app it fails (``bad value(s) in fds_to_keep``), so the app starts it
-    first. Elsewhere (spawn) nothing is needed.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    from multiprocessing import forkserver
-
-    from sequencer.batch import _process_context
-
-    _process_context()  # the same context and preloads the core uses
-    try:
-        forkserver.ensure_running()
-    except (OSError, ValueError) as error:  # pragma: no cover - analysis then runs in-process
-        logger.warning("cannot start the analysis process server: %s", error)
 
 
 class BuildingScreen(ModalScreen[None]):
@@ -172,10 +154,12 @@ class RunoutApp(App[None]):
         workers: int | None = None,
     ) -> None:
         super().__init__()
+        # Before Textual takes the terminal: started from inside the running app,
+        # the analysis process server fails (``bad value(s) in fds_to_keep``).
         start_process_server()
         self.session_path = Path(session_path) if session_path else None
         self.demo_dir = Path(demo_dir) if demo_dir else None
-        self.player = audition.find_player(player)
+        self.player = players.find_player(player)
         self.cache = cache if cache is not None else AnalysisCache()
         self.analysis_workers = workers
         self.history: edits.History | None = None
@@ -208,10 +192,11 @@ class RunoutApp(App[None]):
         with TabbedContent(initial="sequence", id="tabs"):
             with TabPane("1 Sequence", id="sequence"):
                 yield SequencePane(id="sequence-pane")
+            # The hidden screens are mounted just after the first paint, not before it.
             with TabPane("2 Vinyl", id="vinyl"):
-                yield VinylPane(id="vinyl-pane")
+                yield Lazy(VinylPane(id="vinyl-pane"))
             with TabPane("3 Deliver", id="deliver"):
-                yield DeliverPane(id="deliver-pane")
+                yield Lazy(DeliverPane(id="deliver-pane"))
         yield Footer()
 
     @property
@@ -280,7 +265,6 @@ class RunoutApp(App[None]):
         self.saved = session
         self.probe()
         self.refresh_all()
-        self.show_targets()
         self.start_analysis()
 
     def _show_load_error(self) -> None:
@@ -406,7 +390,6 @@ class RunoutApp(App[None]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Draw the Vinyl screen when it is shown after a change; focus each screen's table."""
         pane_id = event.pane.id
-        self.screen.refresh(repaint=True)
         if pane_id == "vinyl":
             if self._vinyl_dirty:
                 self.refresh_vinyl()
@@ -1124,20 +1107,26 @@ class RunoutApp(App[None]):
         def progress(done: float, total: float, what: str) -> None:
             self.post_message(JobProgressed("check", done, total, what))
 
+        from vinyl.workflow import check_vinyl, plan_vinyl
+
         try:
-            reports = jobs.check_sides(
-                session, sources, analyses, progress=progress, cancel=self._job_cancel
+            reports = check_vinyl(
+                session,
+                plan_vinyl(session, sources),
+                analyses=analyses,
+                progress=progress,
+                cancel=self._job_cancel,
             )
         except (RunoutError, OSError) as error:
             self.post_message(JobFailed("check", error))
             return
-        self.post_message(SidesChecked(reports, id(session)))
-        self.call_from_thread(setattr, self, "side_reports_for", session)
+        self.post_message(SidesChecked(reports, session))
 
     def on_sides_checked(self, message: SidesChecked) -> None:
         """Show the verdicts and findings of the side checks."""
         self.side_reports = message.reports
-        self.call_after_refresh(self.refresh_vinyl)
+        self.side_reports_for = message.session
+        self.refresh_vinyl()
         self.notify("Sides checked: " + "; ".join(r.summary for r in message.reports), timeout=8)
 
     # ------------------------------------------------------------------ audition
@@ -1149,12 +1138,7 @@ class RunoutApp(App[None]):
         if track_id is None or session is None:
             return
         if self.player is None:
-            self.notify(
-                "No audio player found: install afplay, paplay, aplay or ffplay, or set "
-                "RUNOUT_PLAYER to a command that plays a WAV file.",
-                severity="warning",
-                timeout=10,
-            )
+            self.notify(players.NO_PLAYER, severity="warning", timeout=10)
             return
         if session.position(track_id) == 0:
             self.notify("The first track has no seam before it: select a later track.")
@@ -1180,8 +1164,10 @@ class RunoutApp(App[None]):
     ) -> None:
         """Render and play the seam in a worker."""
         assert self.player is not None
+        from sequencer.audition import render_seam
+
         try:
-            seam = audition.render_seam(session, sources, track_id, plan=plan, cancel=cancel)
+            seam = render_seam(session, sources, track_id, plan=plan, cancel=cancel)
         except Cancelled:
             return
         except (RunoutError, OSError) as error:
@@ -1190,7 +1176,7 @@ class RunoutApp(App[None]):
         what = f"{seam.description} with {self.player[0]}"
         self.post_message(AuditionStarted(what))
         try:
-            audition.play(self.player, seam.path, cancel)
+            players.play(self.player, seam.path, cancel)
         except RunoutError as error:
             self.post_message(AuditionFailed(str(error)))
             return
@@ -1224,24 +1210,42 @@ class RunoutApp(App[None]):
             return str(path)
 
     def targets(self) -> dict[str, Path]:
-        """Return where each Deliver job writes."""
+        """Return where each Deliver job writes (the command line's places and names).
+
+        The cut sheet's name comes from :mod:`vinyl.cutsheet`, which loads
+        reportlab (seconds on a busy machine): until that module is loaded, in
+        the background once the Deliver screen is first shown, the cut sheet's
+        target is the vinyl folder it is written to.
+        """
         assert self.session_path is not None
+        assert self.session is not None
         vinyl = jobs.vinyl_folder(self.session_path)
+        loaded = "vinyl.cutsheet" in sys.modules
         return {
             "digital": jobs.digital_folder(self.session_path, self.deliver_pane.preset),
             "sides": vinyl,
-            "cutsheet": vinyl / jobs.CUTSHEET_NAME,
+            "cutsheet": jobs.cutsheet_path(self.session_path, self.session) if loaded else vinyl,
         }
 
     def show_targets(self) -> None:
         """Show where the Deliver jobs write (before they run)."""
-        if self.session_path is None or self.job_running is not None:
+        if self.session_path is None or self.session is None or self.job_running is not None:
             return
         for job, path in self.targets().items():
             if job not in self.job_results:
-                self.deliver_pane.row(job).set_target(
-                    self._relative(path) + ("/" if job != "cutsheet" else "")
-                )
+                text = self._relative(path) + ("" if path.suffix == ".pdf" else "/")
+                if job == "cutsheet":
+                    text += "" if path.suffix == ".pdf" else " (beside the side files)"
+                self.deliver_pane.row(job).set_target(text)
+        if "vinyl.cutsheet" not in sys.modules:
+            self.load_cutsheet_module()
+
+    @work(thread=True, exclusive=True, group="imports", exit_on_error=False)
+    def load_cutsheet_module(self) -> None:
+        """Import the cut sheet module off the interface's thread, then name the sheet."""
+        import vinyl.cutsheet  # noqa: F401
+
+        self.call_from_thread(self.show_targets)
 
     def action_render(self, job: str) -> None:
         """Run one Deliver job: ``digital``, ``sides`` or ``cutsheet``."""
@@ -1272,7 +1276,7 @@ class RunoutApp(App[None]):
             self.job_results.pop(name, None)
             self.job_progress[name] = 0.0
             row = self.deliver_pane.row(name)
-            row.set_progress(0, 0)
+            row.set_progress(0, 1)  # 0 %, not the "unknown" pulse, while it waits
             row.set_status(Text("waiting…", style="dim"))
         self.run_jobs(session, names, self.targets(), analyses, self.deliver_pane.preset)
 
@@ -1323,16 +1327,17 @@ class RunoutApp(App[None]):
                     )
                     vinyl_result = result
                 else:
-                    if vinyl_result is None:
-                        progress(0, 1, "making the side files first")
+                    # The cut sheet names the side files and their checksums: it is
+                    # written with them (as by `runout vinyl`), so the side job makes it.
+                    sheet = vinyl_result.cutsheet if vinyl_result is not None else None
+                    if sheet is None or not sheet.is_file():
+                        progress(0, 1, "making the side files and the cut sheet")
                         vinyl_result = jobs.render_sides(
                             session, targets["sides"], analyses, progress=progress, cancel=cancel
                         )
                         self.post_message(JobFinished("sides", vinyl_result))
-                    progress(0, 1, "writing the cut sheet")
-                    result = jobs.write_cutsheet(
-                        session, vinyl_result, targets["cutsheet"], analyses
-                    )
+                    assert vinyl_result is not None
+                    result = vinyl_result.cutsheet
                     progress(1, 1, "written")
             except Cancelled as error:
                 self.post_message(JobFailed(name, error))
@@ -1373,14 +1378,28 @@ class RunoutApp(App[None]):
             )
             errors = sum(1 for f in result.findings if f.severity == "error")
             if errors:
-                text.append(f"  {errors} error findings (see Vinyl)", style="yellow")
+                noun = "finding" if errors == 1 else "findings"
+                text.append(f"  {errors} error {noun} (see Vinyl)", style="yellow")
             session = self.last_vinyl[0] if self.last_vinyl else None
             if session is not None:
                 self.side_reports = tuple(result.reports)
                 self.side_reports_for = session
                 self._vinyl_dirty = True
+            if result.cutsheet is not None:
+                self._show_cutsheet(result.cutsheet)
         else:
-            text.append(f"written: {self._relative(Path(result))}")
+            self._show_cutsheet(Path(result))
+            return
+        row.set_status(text)
+
+    def _show_cutsheet(self, path: Path) -> None:
+        """Show the cut sheet as written (it comes with the side files)."""
+        self.job_results["cutsheet"] = path
+        self.job_progress["cutsheet"] = 100.0
+        row = self.deliver_pane.row("cutsheet")
+        row.set_progress(1, 1)
+        text = Text("✔ ", style="bold green")
+        text.append(f"written with the side files: {self._relative(path)}")
         row.set_status(text)
 
     def on_job_failed(self, message: JobFailed) -> None:

@@ -12,33 +12,30 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sequencer.analysis import TrackAnalysis
 from sequencer.batch import analyse_sources, default_workers
 from sequencer.cache import AnalysisCache
-from sequencer.deliver import Deliverable, Preset, deliver
 from sequencer.errors import RunoutError
 from sequencer.session import Session
-from sequencer.timeline import SourceInfo, probe_sources
+from sequencer.timeline import probe_sources
+
+if TYPE_CHECKING:
+    from sequencer.deliver import Deliverable
 
 __all__ = [
-    "CUTSHEET_NAME",
     "Progress",
     "analyse_in_batches",
-    "check_sides",
+    "cutsheet_path",
     "digital_folder",
     "render_digital",
     "render_sides",
     "vinyl_folder",
-    "write_cutsheet",
 ]
 
 #: A job's progress callback: (done, total, what it is doing).
 Progress = Callable[[float, float, str], None]
-
-#: File name of the cut sheet inside the vinyl folder.
-CUTSHEET_NAME = "cutsheet.pdf"
 
 
 def digital_folder(session_path: Path, preset: str | None) -> Path:
@@ -73,6 +70,28 @@ def vinyl_folder(session_path: Path) -> Path:
         ``NAME-vinyl`` next to the session.
     """
     return session_path.with_name(f"{session_path.stem}-vinyl")
+
+
+def cutsheet_path(session_path: Path, session: Session) -> Path:
+    """Return where ``runout vinyl`` and ``runout cutsheet`` put the cut sheet.
+
+    Parameters
+    ----------
+    session_path : Path
+        The session file.
+    session : Session
+        The session (its catalogue number names the file).
+
+    Returns
+    -------
+    Path
+        ``CAT001_cutsheet.pdf`` (see :func:`vinyl.cutsheet.cutsheet_file_name`)
+        in the vinyl folder.
+    """
+    # Imported here: the cut sheet module loads reportlab, which the first paint does not need.
+    from vinyl.cutsheet import cutsheet_file_name
+
+    return vinyl_folder(session_path) / cutsheet_file_name(session)
 
 
 @dataclass(frozen=True)
@@ -218,6 +237,8 @@ def render_digital(
     Deliverable
         What was written.
     """
+    from sequencer.deliver import Preset, deliver  # the render engine: loaded when used
+
     return deliver(
         session,
         out_dir,
@@ -237,7 +258,7 @@ def render_sides(
     progress: Progress,
     cancel: threading.Event,
 ) -> Any:
-    """Check the sides and write the side files, as ``runout vinyl`` does.
+    """Check the sides, write the side files and the cut sheet, as ``runout vinyl`` does.
 
     Parameters
     ----------
@@ -255,101 +276,18 @@ def render_sides(
     Returns
     -------
     vinyl.workflow.VinylResult
-        The side reports and files.
+        The side reports and files; ``result.cutsheet`` is the cut sheet PDF.
     """
     from vinyl.workflow import make_vinyl, plan_vinyl
 
     sources = probe_sources(session.ordered_tracks())
     plan = plan_vinyl(session, sources)
-    return make_vinyl(session, plan, out_dir, analyses=analyses, progress=progress, cancel=cancel)
-
-
-def check_sides(
-    session: Session,
-    sources: Mapping[str, SourceInfo],
-    analyses: Mapping[str, TrackAnalysis],
-    *,
-    progress: Progress,
-    cancel: threading.Event,
-) -> tuple[Any, ...]:
-    """Check the session's sides (groove space, low end, sibilance, hygiene) without files.
-
-    The first half of :func:`vinyl.workflow.make_vinyl`, with the same gains
-    and processing, so the verdicts match the side files'.
-
-    Parameters
-    ----------
-    session : Session
-        The album, with sides.
-    sources : Mapping of str to SourceInfo
-        The sources by track id.
-    analyses : Mapping of str to TrackAnalysis
-        The analyses by track id.
-    progress : Progress
-        Progress callback.
-    cancel : threading.Event
-        Stops the checks.
-
-    Returns
-    -------
-    tuple of vinyl.sidecheck.SideReport
-        One report per side.
-    """
-    from vinyl.premaster import VinylLevelPolicy, vinyl_gain_plan
-    from vinyl.processing import vinyl_chain
-    from vinyl.sidecheck import check_layout
-    from vinyl.workflow import plan_vinyl
-
-    layout = plan_vinyl(session, sources).layout
-    policy = VinylLevelPolicy()
-    track_ids = tuple(t for side in layout.sides for t in side.track_ids)
-    gains = {
-        g.track_id: g.gain_db for g in vinyl_gain_plan(session, analyses, policy, track_ids).tracks
-    }
-    return tuple(
-        check_layout(
-            session,
-            layout,
-            gains_db=gains,
-            analyses=analyses,
-            processor_factory=lambda rate: vinyl_chain(session.vinyl, rate, mid=policy.mid),
-            progress=lambda d, t: progress(d, t, "checking the sides"),
-            cancel=cancel,
-        )
+    return make_vinyl(
+        session,
+        plan,
+        out_dir,
+        analyses=analyses,
+        progress=progress,
+        cancel=cancel,
+        cutsheet=True,
     )
-
-
-def write_cutsheet(
-    session: Session, result: Any, path: Path, analyses: Mapping[str, TrackAnalysis]
-) -> Path:
-    """Write the cut sheet PDF of a vinyl job's result.
-
-    Parameters
-    ----------
-    session : Session
-        The album.
-    result : vinyl.workflow.VinylResult
-        The side files job's result.
-    path : Path
-        The PDF to write.
-    analyses : Mapping of str to TrackAnalysis
-        The analyses by track id.
-
-    Returns
-    -------
-    Path
-        The file written.
-
-    Raises
-    ------
-    RunoutError
-        When this runout has no cut sheet module yet, or the sheet cannot be written.
-    """
-    try:
-        from vinyl import cutsheet
-    except ImportError:
-        raise RunoutError(
-            "this runout cannot write cut sheets yet (vinyl/cutsheet.py is missing)"
-        ) from None
-    written: Path = cutsheet.write_cutsheet(session, result, path, analyses=analyses)
-    return written

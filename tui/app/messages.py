@@ -118,8 +118,8 @@ class SidesChecked(Message):
 
     reports: tuple[Any, ...]
     """One :class:`vinyl.sidecheck.SideReport` per side."""
-    session_key: int
-    """Identity of the session the checks were run on (stale when it changed)."""
+    session: Any
+    """The :class:`sequencer.session.Session` the checks were run on (stale once it changed)."""
 
 
 @dataclass

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SequencePane"]
 
+#: Below this height (lines) the detail under the album panel gets one line, not two:
+#: at 80x24 the ten tracks of the demo then fit without scrolling.
+SHORT_HEIGHT = 26
+
 COLUMNS = (
     ("number", "#"),
     ("title", "Title"),
@@ -183,15 +187,29 @@ class SequencePane(Vertical):
         if not found:
             detail.update(Text("No findings on this track.", style="dim"))
             return
+        # As many findings as the line(s) hold; the last line says how many are left.
+        lines = 1 if self.has_class("-short") else 2
+        shown = found[:lines]
         text = Text(no_wrap=True, overflow="ellipsis")
-        for finding in found[:2]:
+        for index, finding in enumerate(shown):
             where = f" at {clock(finding.time_in_track_s)}" if finding.time_in_track_s else ""
             style = "red" if finding.severity == "error" else "yellow"
+            if index:
+                text.append("\n")
+            if index == len(shown) - 1 and len(found) > len(shown):
+                text.append(f"(+{len(found) - len(shown)} more) ", style="dim")
             text.append(f"{finding.severity}{where}: ", style=style)
-            text.append(finding.message + "\n")
-        if len(found) > 2:
-            text.append(f"… and {len(found) - 2} more", style="dim")
+            text.append(finding.message)
         detail.update(text)
+
+    def on_resize(self) -> None:
+        """On a short terminal, give the running order the detail's second line."""
+        short = self.size.height < SHORT_HEIGHT
+        if short != self.has_class("-short"):
+            self.set_class(short, "-short")
+            view = getattr(self.app, "view", None)
+            if isinstance(view, AlbumView):
+                self.show_detail(view)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Update the detail line and the arc when the cursor moves."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,12 +16,25 @@ from sequencer.findings import Finding
 from sequencer.session import Session
 from tui.app.view import clock
 from tui.app.widgets import time_bar
-from vinyl.formats import BUILTIN_FORMATS
-from vinyl.sides import SideLayout, SidePlan, SplitProposal
+
+if TYPE_CHECKING:
+    from vinyl.sides import SideLayout, SidePlan, SplitProposal
 
 __all__ = ["SideColumn", "VinylPane", "side_verdict"]
 
-FORMAT_CHOICES = [(f.name, f.id) for f in BUILTIN_FORMATS]
+
+def format_choices() -> list[tuple[str, str]]:
+    """Return the disc formats for the format selector: (name, id).
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        The built-in formats, in their order.
+    """
+    # Imported here: the vinyl modules are not needed before the first paint.
+    from vinyl.formats import BUILTIN_FORMATS
+
+    return [(f.name, f.id) for f in BUILTIN_FORMATS]
 
 
 def side_verdict(side: SidePlan, report: Any | None) -> Text:
@@ -55,6 +68,11 @@ def side_verdict(side: SidePlan, report: Any | None) -> Text:
     return Text(f"time: cut ~{change:+.1f} dB (c: check)", style="yellow")
 
 
+#: Columns of a side that are not the title: the borders, the position and start
+#: columns with their cell padding, and the title's padding.
+TABLE_OVERHEAD = 2 + 4 + 7 + 2
+
+
 class SideColumn(Vertical):
     """One side: its header (time against the format, verdict) and its tracks.
 
@@ -76,9 +94,6 @@ class SideColumn(Vertical):
         self._report = report
         self._head = Static("", classes="side-head")
         self._table: DataTable[str | Text] = DataTable(cursor_type="row", classes="side-table")
-        self._table.add_column("#", key="pos")
-        self._table.add_column("Title", key="title")
-        self._table.add_column("Start", key="start")
 
     def compose(self) -> ComposeResult:
         """Header and table."""
@@ -107,6 +122,42 @@ class SideColumn(Vertical):
             The side's check, when current.
         """
         self._side, self._titles, self._report = side, titles, report
+        self._show_head()
+        table = self.table
+        selected = self.selected_track_id()
+        # Columns too: their widths follow the (possibly shortened) titles.
+        table.clear(columns=True)
+        table.add_column("#", key="pos")
+        table.add_column("Title", key="title")
+        table.add_column("Start", key="start")
+        rate = side.timeline.sample_rate
+        # Narrow columns (80 columns, three sides) shorten the titles rather than scroll.
+        room = None
+        if self.size.width:
+            rows = len(side.timeline.placements)
+            scrollbar = 2 if rows > self._table.size.height - 1 else 0
+            room = max(self.size.width - TABLE_OVERHEAD - scrollbar, 6)
+        for number, placement in enumerate(side.timeline.placements, start=1):
+            title = Text(titles.get(placement.track_id, placement.track_id), no_wrap=True)
+            if room is not None:
+                title.truncate(room, overflow="ellipsis")
+            table.add_row(
+                f"{side.name}{number}",
+                title,
+                Text(clock(placement.start / rate, 0), justify="right"),
+                key=placement.track_id,
+            )
+        ids = list(side.track_ids)
+        if selected in ids:
+            table.move_cursor(row=ids.index(selected), animate=False)
+
+    def on_resize(self) -> None:
+        """Draw the time bar and the titles again at the new width."""
+        self.update(self._side, self._titles, self._report)
+
+    def _show_head(self) -> None:
+        """Draw the side's name, times, time bar and verdict."""
+        side, report = self._side, self._report
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append(f"Side {side.name}", style="bold")
         head.append(f" {clock(side.duration_s, 0)}")
@@ -117,20 +168,6 @@ class SideColumn(Vertical):
         head.append("\n")
         head.append_text(side_verdict(side, report))
         self._head.update(head)
-        table = self.table
-        selected = self.selected_track_id()
-        table.clear()
-        rate = side.timeline.sample_rate
-        for number, placement in enumerate(side.timeline.placements, start=1):
-            table.add_row(
-                f"{side.name}{number}",
-                titles.get(placement.track_id, placement.track_id),
-                Text(clock(placement.start / rate, 0), justify="right"),
-                key=placement.track_id,
-            )
-        ids = list(side.track_ids)
-        if selected in ids:
-            table.move_cursor(row=ids.index(selected), animate=False)
 
     def selected_track_id(self) -> str | None:
         """Return the id of the track under the cursor, or None."""
@@ -176,7 +213,7 @@ class VinylPane(Vertical, can_focus=True):
         """Format bar, proposal bar, sides, findings."""
         with Horizontal(id="vinyl-top"):
             yield Label("Format ", id="format-label")
-            yield Select(FORMAT_CHOICES, allow_blank=False, id="format", compact=True)
+            yield Select(format_choices(), allow_blank=False, id="format", compact=True)
             yield Static("", id="vinyl-summary")
         with Horizontal(id="proposal"):
             yield Static("", id="proposal-text")
@@ -294,9 +331,9 @@ class VinylPane(Vertical, can_focus=True):
         self._findings = list(report.findings)
         title.update(Text(f"Findings of side {side}: {report.summary}", style="bold"))
         for finding in self._findings:
-            style = "bold red" if finding.severity == "error" else "yellow"
+            style = {"error": "bold red", "warning": "yellow"}.get(str(finding.severity), "dim")
             table.add_row(
-                Text(finding.severity[:4], style=style),
+                Text(str(finding.severity), style=style),
                 clock(finding.time_s, 0),
                 finding.track_title or "",
                 finding.message,
