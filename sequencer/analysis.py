@@ -52,7 +52,7 @@ class TrackAnalysis(BaseModel):
     Unmeasurable values (silence, too short) are ``None``, written as ``null``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: str
     """The analysed source file (absolute)."""

@@ -121,9 +121,7 @@ _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 class Finding(BaseModel):
     """One thing a check found: what, where, how far off, and what to do."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     code: Annotated[str, Field(pattern=r"^[A-Z]+(-[A-Z0-9]+)+$")]
     """Stable identifier, e.g. ``CD-TRACK-TOO-SHORT`` (see :data:`CODES`)."""

@@ -59,7 +59,7 @@ _MAX_GAIN_DB = 120.0
 class _Frozen(BaseModel):
     """Base of the plan's models: frozen, strict, with field docstrings."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class TrackGain(_Frozen):

@@ -48,7 +48,7 @@ __all__ = [
 class _Frozen(BaseModel):
     """Base of this module's models: frozen, strict, with field docstrings."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class AlbumBasis(StrEnum):

@@ -174,7 +174,6 @@ class _Model(BaseModel):
         frozen=True,
         extra="forbid",
         allow_inf_nan=False,
-        use_attribute_docstrings=True,
     )
 
 

@@ -65,9 +65,7 @@ class FormatError(SessionError):
 class DiscFormat(BaseModel):
     """One disc size at one speed: its groove band, speed and guideline side times."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
     """Format id, e.g. ``"12in-33"``; ``VinylPlan.disc_format`` names it."""
