@@ -12,7 +12,7 @@ import soxr
 
 from sequencer.analysis import analyse_file
 from sequencer.errors import Cancelled, RenderError
-from sequencer.render import OutputFile, curve_gain, envelope, render
+from sequencer.render import OutputFile, curve_gain, envelope, mixed_blocks, render
 from sequencer.session import Crossfade, Curve, Fade, FileFormat, Track
 from sequencer.timeline import Placement, SourceInfo, Timeline, TrackEntry, place
 
@@ -327,3 +327,58 @@ def test_a_failure_while_finishing_leaves_no_file_of_the_render(
     assert not (tmp_path / "album.wav").exists()
     assert not (tmp_path / "x.flac").exists()
     assert list(tmp_path.glob(".*.part")) == []
+
+
+@pytest.mark.parametrize(("subtype", "padded"), [("OPUS", True), ("PCM_24", False)])
+def test_a_lossy_source_a_few_samples_short_at_its_end_is_padded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, subtype: str, padded: bool
+) -> None:
+    """The Opus decoder of libsndfile can return 10 samples fewer than the header says.
+
+    Lossy sources are padded with that much silence; for PCM a short file is truncated
+    and refused.
+    """
+    import soundfile
+
+    from sequencer import render as render_module
+    from sequencer.errors import AudioError
+    from sequencer.session import new_session
+    from sequencer.timeline import SourceInfo, TrackEntry, place
+
+    frames = 48000
+    path = tmp_path / "song.wav"
+    soundfile.write(str(path), np.full((frames, 2), 0.25), 48000, subtype="PCM_24")
+
+    class ShortAtTheEnd:
+        """A real handle that reports ``subtype`` and drops the last 10 samples."""
+
+        def __init__(self, real: soundfile.SoundFile) -> None:
+            self._real = real
+            self.subtype = subtype
+            self.frames = real.frames
+
+        def read(self, count: int, **options: object) -> np.ndarray:
+            block = self._real.read(count, **options)
+            if self._real.tell() >= self.frames:
+                block = block[:-10]
+            return block
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._real, name)
+
+    real_open = render_module.open_audio
+    monkeypatch.setattr(render_module, "open_audio", lambda p: ShortAtTheEnd(real_open(p)))
+    session = new_session([path], title="Short")
+    track = session.ordered_tracks()[0]
+    timeline = place([TrackEntry(track)], {track.id: SourceInfo(frames, 48000)}, 48000)
+    if padded:
+        mix = np.concatenate([block for _, block in mixed_blocks(timeline, {})])
+        assert mix.shape == (timeline.length, 2)
+        placement = timeline.placements[0]
+        end = placement.start + frames
+        assert np.all(mix[end - 10 : end] == 0.0)
+        assert np.allclose(mix[end - 20 : end - 10], 0.25)
+    else:
+        with pytest.raises(AudioError, match="ends early"):
+            for _ in mixed_blocks(timeline, {}):
+                pass
