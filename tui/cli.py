@@ -143,7 +143,9 @@ def command_demo(arguments: argparse.Namespace, out: Console, err: Console) -> i
         workers=arguments.workers,
     )
     command_vinyl(vinyl_arguments, out, err, _session_analyses)  # errors are the planted faults
-    out.print(f"session: {session_path}\nnext: runout show {session_path}")
+    out.print(
+        f"session: {session_path}\nnext: runout {session_path}   (the app; runout show for text)"
+    )
     return 0
 
 
