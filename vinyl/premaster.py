@@ -58,7 +58,7 @@ from sequencer.render import OutputFile, WrittenFile, dither_seed, mixed_blocks,
 from sequencer.session import FileFormat, LoudnessMode, LoudnessPolicy, Session
 from sequencer.timeline import Timeline
 from sequencer.truepeak import TruePeakMeter
-from vinyl.processing import MidTreatment, VinylChain, vinyl_chain
+from vinyl.processing import MidTreatment, VinylChain, ZeroLatencyProcessor, vinyl_chain
 from vinyl.sides import SideLayout, SidePlan
 
 __all__ = [
@@ -230,6 +230,10 @@ class SideObserver(Protocol):
         """Take the next block, shape (2, frames), exactly as it goes to the file."""
         ...
 
+    def true_peak_dbtp(self) -> float | None:
+        """Return the true peak of all blocks taken, dBTP (called once, after the last)."""
+        ...
+
 
 #: Makes the observer of a side for one render attempt, from the side and the gains used.
 ObserverFactory = Callable[[SidePlan, Mapping[str, float]], SideObserver]
@@ -313,9 +317,6 @@ def render_sides(
     if len(set(finals.values())) != len(finals):
         raise SessionError("two sides would get the same file name: give the sides distinct names")
     pending = {name: path.with_name(f".{path.name}.pending") for name, path in finals.items()}
-    on_vinyl = tuple(p.track_id for side in sides for p in side.timeline.placements)
-    plan = vinyl_gain_plan(session, analyses, policy, on_vinyl)
-    planned = {gain.track_id: gain.gain_db for gain in plan.tracks}
     digest = session_hash(session)
     total = float(sum(side.samples for side in sides))
     outcomes: dict[str, _SideOutcome] = {}
@@ -324,10 +325,11 @@ def render_sides(
         # The peak pass, when there is one, counts as a quarter of a render in the progress.
         share = PEAK_PASS_SHARE if _may_exceed_track_peaks(session, sides) else 0.0
         grand_total = total * (1.0 + share)
-        correction_db = ceiling_correction(
-            session, sides, planned, policy,
+        plan, correction_db = cut_gains(
+            session, sides, analyses, policy,
             _Progress(progress, grand_total, "measuring peaks", weight=share), cancel, workers,
         )  # fmt: skip
+        planned = {gain.track_id: gain.gain_db for gain in plan.tracks}
         for attempt in range(1 + MAX_CEILING_CORRECTIONS):
             gains = {tid: gain + correction_db for tid, gain in planned.items()}
             what = "rendering sides" if attempt == 0 else "rendering again, a little lower"
@@ -370,10 +372,7 @@ def render_sides(
             path.unlink(missing_ok=True)
         raise
     gains = {tid: gain + correction_db for tid, gain in planned.items()}
-    loudness = {
-        side.name: side_loudness(side, analyses, gains, outcomes[side.name].written.frames)
-        for side in sides
-    }
+    loudness = {side.name: side_loudness(side, analyses, gains) for side in sides}
     manifest = out_dir / SIDE_MANIFEST_NAME
     content = _manifest(
         session, layout, sides, finals, outcomes, loudness, plan, policy, gains,
@@ -405,7 +404,6 @@ def side_loudness(
     side: SidePlan,
     analyses: Mapping[str, TrackAnalysis],
     gains_db: Mapping[str, float],
-    _frames: int = 0,
 ) -> float | None:
     """Return a side's integrated loudness from its tracks' gating blocks and gains, LUFS.
 
@@ -459,47 +457,40 @@ class _Progress:
         return report
 
 
-class _Tap:
-    """The render's bus processor: the vinyl chain, then the true-peak meter and an observer."""
+class _Tap(ZeroLatencyProcessor):
+    """The render's bus processor: the vinyl chain, then the observer or a true-peak meter.
+
+    The true peak of the processed mix comes from the observer when there is one
+    (the side checks meter it anyway), else from the tap's own meter.
+    """
 
     def __init__(
         self, chain: VinylChain | None, sample_rate: int, observer: SideObserver | None
     ) -> None:
+        super().__init__()
         self._chain = chain
         self._observer = observer
-        self.peak = TruePeakMeter(sample_rate)
-        self._position = 0
-        self._last = 0
-
-    @property
-    def latency(self) -> int:
-        """Delay of the output in samples (0: the chain has none)."""
-        return 0
-
-    @property
-    def position(self) -> int:
-        """Frames output so far."""
-        return self._position
-
-    def last_reduction_db(self) -> NDArray[np.float64]:
-        """Gain reduction of each frame of the last output (none)."""
-        return np.zeros(self._last)
+        self._peak = TruePeakMeter(sample_rate) if observer is None else None
 
     def process(self, planar: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Process a block (2, frames), meter it and hand it to the observer."""
+        """Process a block (2, frames) and meter it."""
         out = planar if self._chain is None else self._chain.process(planar)
         out = np.ascontiguousarray(out, dtype=np.float64)
-        self.peak.process(out)
         if self._observer is not None:
             self._observer.process(out)
-        self._last = out.shape[1]
-        self._position += out.shape[1]
+        else:
+            assert self._peak is not None
+            self._peak.process(out)
+        self._advance(out.shape[1])
         return out
 
-    def flush(self) -> NDArray[np.float64]:
-        """Return the samples still held back: none."""
-        self._last = 0
-        return np.zeros((2, 0))
+    def true_peak_dbtp(self) -> float | None:
+        """Return the true peak of everything processed (call once, at the end)."""
+        if self._observer is not None:
+            return self._observer.true_peak_dbtp()
+        assert self._peak is not None
+        self._peak.finish()
+        return self._peak.peak_dbtp()
 
 
 def _may_exceed_track_peaks(session: Session, sides: Sequence[SidePlan]) -> bool:
@@ -509,9 +500,30 @@ def _may_exceed_track_peaks(session: Session, sides: Sequence[SidePlan]) -> bool
     peaks, and a crossfade adds two tracks; otherwise each sample of the mix is
     one track's sample at its gain (fades only lower it).
     """
-    if vinyl_chain(session.vinyl, sides[0].timeline.sample_rate) is not None:
+    if session.vinyl.subsonic_hz is not None or session.vinyl.mono_below_hz is not None:
         return True
     return any(p.crossfade_in for side in sides for p in side.timeline.placements)
+
+
+def cut_gains(
+    session: Session,
+    sides: Sequence[SidePlan],
+    analyses: Mapping[str, TrackAnalysis],
+    policy: VinylLevelPolicy,
+    progress: _Progress | None = None,
+    cancel: CancelEvent | None = None,
+    workers: int = 2,
+) -> tuple[GainPlan, float]:
+    """Return the gain plan of the tracks on ``sides`` and the ceiling correction, dB.
+
+    The level the sides are cut at is each track's planned gain plus the
+    correction (:func:`ceiling_correction`); the side files and a check without
+    files (:func:`vinyl.workflow.check_vinyl`) both take it from here.
+    """
+    on_vinyl = tuple(p.track_id for side in sides for p in side.timeline.placements)
+    plan = vinyl_gain_plan(session, analyses, policy, on_vinyl)
+    planned = {gain.track_id: gain.gain_db for gain in plan.tracks}
+    return plan, ceiling_correction(session, sides, planned, policy, progress, cancel, workers)
 
 
 def ceiling_correction(
@@ -591,8 +603,7 @@ def _render_all(
             progress=progress.for_side(side.name),
             cancel=cancel,
         )
-        tap.peak.finish()
-        return _SideOutcome(report.files[0], tap.peak.peak_dbtp(), observer)
+        return _SideOutcome(report.files[0], tap.true_peak_dbtp(), observer)
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sides)))) as pool:
         futures = [pool.submit(one, side) for side in sides]

@@ -60,6 +60,7 @@ __all__ = [
     "MonoBelow",
     "SubsonicFilter",
     "VinylChain",
+    "ZeroLatencyProcessor",
     "vinyl_chain",
 ]
 
@@ -89,8 +90,11 @@ def _check_cutoff(cutoff_hz: float, sample_rate: int, what: str) -> None:
         )
 
 
-class _Stage:
-    """Shared bookkeeping of a zero-latency bus processor."""
+class ZeroLatencyProcessor:
+    """Bookkeeping of a bus processor without delay (the render's ``BusProcessor``).
+
+    Subclasses call :meth:`_advance` with the frames of each block they output.
+    """
 
     def __init__(self) -> None:
         self._position = 0
@@ -115,6 +119,15 @@ class _Stage:
         self._last = 0
         return np.zeros((2, 0))
 
+    def _advance(self, frames: int) -> None:
+        """Count a block of ``frames`` output frames."""
+        self._last = frames
+        self._position += frames
+
+
+class _Stage(ZeroLatencyProcessor):
+    """One filter of the vinyl chain."""
+
     def process(self, planar: NDArray[np.float64]) -> NDArray[np.float64]:
         """Filter a block (2, frames); the output has the same shape.
 
@@ -130,8 +143,7 @@ class _Stage:
         """
         block = _check_planar(planar)
         out = self._filter(block)
-        self._last = block.shape[1]
-        self._position += block.shape[1]
+        self._advance(block.shape[1])
         return out
 
     def _filter(self, block: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -252,7 +264,7 @@ class MonoBelow(_Stage):
         }
 
 
-class VinylChain:
+class VinylChain(ZeroLatencyProcessor):
     """Bus processors run one after the other, as one zero-latency processor.
 
     Parameters
@@ -264,9 +276,8 @@ class VinylChain:
     def __init__(self, stages: Sequence[SubsonicFilter | MonoBelow]) -> None:
         if not stages:
             raise ValueError("a processing chain needs at least one stage")
+        super().__init__()
         self.stages = tuple(stages)
-        self._position = 0
-        self._last = 0
         # Every stage treats L and R alike and is linear and time-invariant, so the
         # chain is exactly one cascade on the mid and one on the side: two filter
         # calls per block whatever the stages (scipy's cost is per call and sample,
@@ -276,20 +287,6 @@ class VinylChain:
         self._side_sos = np.concatenate(sides)
         self._mid_state = np.zeros((self._mid_sos.shape[0], 2))
         self._side_state = np.zeros((self._side_sos.shape[0], 2))
-
-    @property
-    def latency(self) -> int:
-        """Delay of the output in samples (always 0)."""
-        return 0
-
-    @property
-    def position(self) -> int:
-        """Frames output so far."""
-        return self._position
-
-    def last_reduction_db(self) -> NDArray[np.float64]:
-        """Gain reduction of each frame of the last output, dB (always zero)."""
-        return np.zeros(self._last)
 
     def process(self, planar: NDArray[np.float64]) -> NDArray[np.float64]:
         """Run a block (2, frames) through every stage; same shape out.
@@ -313,14 +310,8 @@ class VinylChain:
         out = np.empty_like(block)
         out[0] = (mid + side) * _SQRT_HALF
         out[1] = (mid - side) * _SQRT_HALF
-        self._last = block.shape[1]
-        self._position += block.shape[1]
+        self._advance(block.shape[1])
         return out
-
-    def flush(self) -> NDArray[np.float64]:
-        """Return the samples still held back: none, shape (2, 0)."""
-        self._last = 0
-        return np.zeros((2, 0))
 
     def describe(self) -> list[Mapping[str, Any]]:
         """Return every stage's settings, in signal order, as JSON-ready data."""

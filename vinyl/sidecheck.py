@@ -546,6 +546,7 @@ class SideMeters:
             reference_dbfs=self.settings.reference_dbfs,
         )
         self._peak = TruePeakMeter(rate)
+        self._peak_finished = False
         self._stats = SampleStats()
         self._subsonic = _SubsonicMeter(rate)
 
@@ -559,6 +560,13 @@ class SideMeters:
         self._peak.process(planar)
         self._stats.process(planar)
 
+    def true_peak_dbtp(self) -> float | None:
+        """Return the true peak of the mix so far, dBTP (finishes the meter: call at the end)."""
+        if not self._peak_finished:
+            self._peak.finish()
+            self._peak_finished = True
+        return self._peak.peak_dbtp()
+
     def report(self) -> SideReport:
         """Finish the meters and return the side's report with its findings."""
         session, side, disc_format, settings = (
@@ -569,7 +577,7 @@ class SideMeters:
         )
         timeline = side.timeline
         rate = timeline.sample_rate
-        self._peak.finish()
+        true_peak = self.true_peak_dbtp()
         records = self._groove.finish()
         plan = self._groove.plan(disc_format.outer_radius_mm, disc_format.inner_radius_mm)
         lateral, vertical = self._groove.excursions()
@@ -619,7 +627,7 @@ class SideMeters:
         )
         findings += hygiene_findings(
             side,
-            self._peak.peak_dbtp(),
+            true_peak,
             self._stats,
             self._subsonic.ratio_db(),
             settings,
@@ -633,7 +641,7 @@ class SideMeters:
             groove=plan,
             fitting_cut_level_db=fitting,
             widest=widest,
-            true_peak_dbtp=self._peak.peak_dbtp(),
+            true_peak_dbtp=true_peak,
             findings=tuple(sort_findings(findings)),
             curves=_curves(
                 timeline,

@@ -21,9 +21,8 @@ from vinyl.premaster import (
     SideFiles,
     SideObserver,
     VinylLevelPolicy,
-    ceiling_correction,
+    cut_gains,
     render_sides,
-    vinyl_gain_plan,
 )
 from vinyl.processing import vinyl_chain
 from vinyl.sidecheck import SideCheckSettings, SideMeters, SideReport, check_layout
@@ -139,12 +138,8 @@ def check_vinyl(
     policy = policy or VinylLevelPolicy()
     layout = plan.layout
     sides = [side for side in layout.sides if side.timeline.placements]
-    track_ids = tuple(t for side in sides for t in side.track_ids)
-    planned = {
-        g.track_id: g.gain_db for g in vinyl_gain_plan(session, analyses, policy, track_ids).tracks
-    }
-    correction = ceiling_correction(session, sides, planned, policy, cancel=cancel)
-    gains = {track_id: gain + correction for track_id, gain in planned.items()}
+    gain_plan, correction = cut_gains(session, sides, analyses, policy, cancel=cancel)
+    gains = {gain.track_id: gain.gain_db + correction for gain in gain_plan.tracks}
     reports = check_layout(
         session,
         layout,
