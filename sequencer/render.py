@@ -29,6 +29,7 @@ import numpy as np
 import soundfile
 from numpy.typing import NDArray
 
+from sequencer.allocator import keep_freed_blocks
 from sequencer.audio import check_finite, open_audio
 from sequencer.errors import AudioError, Cancelled, RenderError
 from sequencer.session import Curve, FileFormat
@@ -574,6 +575,7 @@ def mixed_blocks(
         The timeline position of the block's first sample and the block, shape
         (frames, 2), float64.
     """
+    keep_freed_blocks()  # block-sized temporaries are reused, not mapped afresh
     readers: dict[int, _TrackReader] = {}
     reduction = {} if reduction is None else reduction
     total = timeline.length
