@@ -20,11 +20,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
 from sequencer.audio import DEFAULT_BLOCK_FRAMES, as_stereo, probe, read_blocks
-from sequencer.clicks import ClickDetector
 from sequencer.errors import AudioError, Cancelled
-from sequencer.loudness import LoudnessMeter
-from sequencer.samplestats import SampleStats
-from sequencer.truepeak import TruePeakMeter
 
 #: Bump when a change to the meters changes any result, so cached analyses are redone.
 ANALYSIS_VERSION = 3
@@ -165,6 +161,12 @@ def analyse_blocks(
     frames, fields
         The number of frames seen and the measurement fields of :class:`TrackAnalysis`.
     """
+    # The meters are imported here: reading analyses (the model above) does not need them.
+    from sequencer.clicks import ClickDetector
+    from sequencer.loudness import LoudnessMeter
+    from sequencer.samplestats import SampleStats
+    from sequencer.truepeak import TruePeakMeter
+
     loudness = LoudnessMeter(sample_rate)
     true_peak = TruePeakMeter(sample_rate)
     stats = SampleStats()

@@ -8,26 +8,38 @@ carried across processes by a queue and an event.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import queue
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sequencer.analysis import CancelEvent, TrackAnalysis, analyse_file
 from sequencer.audio import DEFAULT_BLOCK_FRAMES, probe
 from sequencer.cache import AnalysisCache
 from sequencer.errors import AnalysisError, Cancelled, RunoutError
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+    from multiprocessing.context import BaseContext
+
 logger = logging.getLogger(__name__)
 
 #: Progress callback for a batch: (frames done, frames in all, sources finished, sources in all).
 BatchProgress = Callable[[int, int, int, int], None]
+
+#: The meters' modules, loaded by :func:`sequencer.analysis.analyse_blocks` when it first runs.
+_METER_MODULES = (
+    "sequencer.clicks",
+    "sequencer.loudness",
+    "sequencer.samplestats",
+    "sequencer.truepeak",
+)
+
+#: Called with (source, its analysis) as each source's analysis is ready.
+ResultCallback = Callable[[Path, TrackAnalysis], None]
 
 _worker_progress: Any = None
 _worker_cancel: Any = None
@@ -58,16 +70,21 @@ def _analyse_in_worker(index: int, path: str, block_frames: int) -> TrackAnalysi
 
 def _process_context() -> BaseContext:
     """Forkserver where available (safe beside threads, cheap per worker), else spawn."""
+    # Imported here: the app imports this module before its first paint, without workers.
+    import multiprocessing
+
     if sys.platform.startswith("linux"):
         context = multiprocessing.get_context("forkserver")
         # "__main__" makes the server import the main script once, so workers do not
         # each import it again; scipy.signal is the slow import (about a second).
-        context.set_forkserver_preload(["__main__", "scipy.signal", "sequencer.analysis"])
+        context.set_forkserver_preload(
+            ["__main__", "scipy.signal", "sequencer.analysis", *_METER_MODULES]
+        )
         return context
     return multiprocessing.get_context("spawn")
 
 
-def start_process_server() -> None:
+def start_process_server(*, tracker_only: bool = False) -> None:
     """Start the server that forks the analysis workers, when the platform uses one.
 
     On Linux the workers come from a forkserver, and multiprocessing's resource
@@ -78,14 +95,24 @@ def start_process_server() -> None:
     ``ValueError: bad value(s) in fds_to_keep``. Calling it again is cheap;
     where workers are spawned (macOS, Windows) it does nothing. When the server
     cannot start, a warning is logged.
+
+    Parameters
+    ----------
+    tracker_only : bool, optional
+        Start only the resource tracker, the part that needs the real
+        ``sys.stderr``; the server itself (whose preloads take about a second of
+        CPU) then starts with the first analysis that needs worker processes.
     """
     if not sys.platform.startswith("linux"):
         return
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
     _process_context()  # sets the preloads the server is started with
     try:
-        forkserver.ensure_running()
+        if tracker_only:
+            resource_tracker.ensure_running()
+        else:
+            forkserver.ensure_running()
     except (OSError, ValueError) as error:  # pragma: no cover - depends on the host
         logger.warning("cannot start the analysis process server: %s", error)
 
@@ -106,6 +133,7 @@ def analyse_sources(
     block_frames: int = DEFAULT_BLOCK_FRAMES,
     progress: BatchProgress | None = None,
     cancel: CancelEvent | None = None,
+    on_result: ResultCallback | None = None,
 ) -> list[TrackAnalysis]:
     """Analyse ``paths``, using and filling the cache, in parallel where it helps.
 
@@ -125,6 +153,11 @@ def analyse_sources(
     cancel
         When set, the workers stop at their next block and :class:`Cancelled`
         is raised.
+    on_result
+        Called once per source with (the source, resolved; its analysis) as
+        soon as that analysis is ready: the cached ones first, then each one as
+        it finishes; never for a source that fails. It runs in the calling
+        thread.
 
     Returns
     -------
@@ -144,6 +177,8 @@ def analyse_sources(
         cached = cache.get(path) if cache is not None else None
         if cached is not None:
             results[index] = cached
+            if on_result is not None:
+                on_result(path, cached)
         else:
             todo.append(index)
     sizes = {index: probe(resolved[index]).frames for index in todo}
@@ -155,6 +190,8 @@ def analyse_sources(
         results[index] = analysis
         if cache is not None:
             cache.put(resolved[index], analysis, fingerprints[index])
+        if on_result is not None:
+            on_result(resolved[index], analysis)
 
     total = sum(sizes.values())
 
@@ -164,6 +201,7 @@ def analyse_sources(
 
     report(0)
     workers = min(workers or default_workers(), len(todo))
+    failures: dict[int, RunoutError] = {}
     if workers <= 1:
         done_before = 0
         for index in todo:
@@ -173,18 +211,27 @@ def analyse_sources(
             def track_progress(done: int, _total: int, base: int = done_before) -> None:
                 report(base + done)
 
-            analysis = analyse_file(
-                resolved[index], block_frames=block_frames, progress=track_progress, cancel=cancel
-            )
-            store(index, analysis)
+            try:
+                analysis = analyse_file(
+                    resolved[index],
+                    block_frames=block_frames,
+                    progress=track_progress,
+                    cancel=cancel,
+                )
+            except Cancelled:
+                raise
+            except RunoutError as error:  # raised after the others, as from the pool
+                failures[index] = error
+            else:
+                store(index, analysis)
             done_before += sizes[index]
             report(done_before)
     else:
         failures = _analyse_in_pool(
             resolved, todo, sizes, workers, block_frames, store, report, cancel
         )
-        if failures:
-            raise failures[min(failures)]
+    if failures:
+        raise failures[min(failures)]
     return [results[index] for index in range(len(resolved))]
 
 
@@ -199,6 +246,8 @@ def _analyse_in_pool(
     cancel: CancelEvent | None,
 ) -> dict[int, RunoutError]:
     """Run the uncached analyses in worker processes; return the failures by index."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     # Each worker is single-threaded: one BLAS thread per process avoids oversubscription.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")

@@ -35,7 +35,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from sequencer.analysis import TrackAnalysis
-from sequencer.render import envelope
 from sequencer.session import (
     Session,
     Track,
@@ -1069,6 +1068,8 @@ def _envelope_db(placement: Placement, rate: int, begin_s: float, end_s: float) 
     The music is taken as steady over the stretch, so this is what the fades take
     off its short-term loudness (0 without fades; -inf when fully faded out).
     """
+    from sequencer.render import envelope  # the render engine: not needed to import the checks
+
     first = min(to_samples(begin_s, rate), placement.length - 1)
     last = min(max(first + 1, to_samples(end_s, rate)), placement.length)
     gains = envelope(placement, first, last, 0.0)

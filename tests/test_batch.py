@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sequencer.analysis import ANALYSIS_VERSION, analyse_file
+from sequencer.analysis import ANALYSIS_VERSION, TrackAnalysis, analyse_file
 from sequencer.batch import analyse_sources
 from sequencer.cache import AnalysisCache
 from sequencer.errors import AudioError, Cancelled
@@ -82,6 +82,57 @@ def test_a_bad_source_is_named_after_the_others_finish(tmp_path: Path) -> None:
     bad.write_text("not audio")
     with pytest.raises(AudioError, match=r"bad\.wav"):
         analyse_sources([paths[0], bad, paths[1]], workers=2)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_on_result_reports_each_source_once_as_it_finishes(tmp_path: Path, workers: int) -> None:
+    paths = make_tracks(tmp_path, count=4)
+    cache = AnalysisCache(tmp_path / "cache")
+    analyse_sources(paths[2:3], cache=cache, workers=1)  # the third is cached
+    events: list[tuple[str, Any]] = []
+
+    def on_result(path: Path, analysis: TrackAnalysis) -> None:
+        events.append(("result", (path, analysis)))
+
+    def progress(done: int, total: int, finished: int, count: int) -> None:
+        events.append(("progress", finished))
+
+    results = analyse_sources(
+        paths, cache=cache, workers=workers, progress=progress, on_result=on_result
+    )
+    reported = [value for kind, value in events if kind == "result"]
+    # Once per source, with its own analysis (the same as the returned one).
+    assert sorted(path for path, _ in reported) == sorted(p.resolve() for p in paths)
+    assert dict(reported) == {p.resolve(): a for p, a in zip(paths, results, strict=True)}
+    assert dict(reported)[paths[0].resolve()] == analyse_file(paths[0])
+    # The cached one first, before any progress; then each as it finishes: every
+    # result is followed by a progress report that already counts it.
+    assert events[0] == ("result", (paths[2].resolve(), cache.get(paths[2])))
+    for index, (kind, _value) in enumerate(events):
+        if kind == "result":
+            seen = sum(1 for k, _ in events[: index + 1] if k == "result")
+            later = [v for k, v in events[index + 1 :] if k == "progress"]
+            assert later
+            assert later[0] >= seen
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_source_that_fails_is_not_reported_and_the_others_are(
+    tmp_path: Path, workers: int
+) -> None:
+    paths = make_tracks(tmp_path, count=2)
+    broken = tmp_path / "nan.wav"
+    samples = np.zeros((RATE, 2))
+    samples[RATE // 2] = np.nan  # the header reads fine; the analysis refuses the sample
+    sf.write(str(broken), samples, RATE, subtype="FLOAT")
+    reported: list[Path] = []
+    with pytest.raises(AudioError, match=r"nan\.wav"):
+        analyse_sources(
+            [paths[0], broken, paths[1]],
+            workers=workers,
+            on_result=lambda path, _analysis: reported.append(path),
+        )
+    assert sorted(reported) == sorted(p.resolve() for p in paths)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
