@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import soundfile as sf
+from textual import events
 from textual.widgets import Input, Select
 
 from sequencer import edits
 from sequencer.audition import seam_timeline
 from sequencer.batch import analyse_sources
 from sequencer.cache import AnalysisCache
+from sequencer.findings import Finding
 from sequencer.store import load_session
 from sequencer.timeline import probe_sources
 from tests.tui_support import analysed, make_app, small_session, wait_for, write_audio
 from tui.app.deliver_pane import DeliverPane
 from tui.app.dialogs import ChoiceDialog, FormDialog
+from tui.app.messages import TrackAnalysed
 from tui.player import find_player
 from vinyl.sides import plan_sides, propose_split
 
@@ -119,6 +124,28 @@ async def test_a_refused_value_keeps_the_dialog_open_and_the_session(
         assert app.session is before
         await pilot.press("escape")
         assert not isinstance(app.screen, FormDialog)
+
+
+@pytest.mark.parametrize(
+    ("key", "field"), [("p", "#field-seconds"), ("t", "#field-title"), ("o", "#field-lu")]
+)
+async def test_keys_typed_straight_after_a_dialog_opens_reach_its_field(
+    session_path, tmp_path, cache_dir, key, field
+):
+    app = make_app(session_path, cache_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await analysed(pilot, app)
+        await pilot.press("down")
+        # All three keys are queued before the first is handled, as when a busy
+        # terminal delivers them together; "2" is also the key of the Vinyl tab.
+        for typed in (key, "2", "5"):
+            app.post_message(events.Key(typed, typed))
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, FormDialog)
+        assert dialog.focused is dialog.query_one(field, Input)
+        assert dialog.query_one(field, Input).value == "25"
+        assert app.query_one("#tabs").active == "sequence"
 
 
 async def test_crossfade_with_its_curve_and_the_loudness_policy(session_path, tmp_path, cache_dir):
@@ -241,6 +268,66 @@ async def test_checking_the_sides_is_the_core_check(session_path, tmp_path, cach
         assert set(app.current_side_reports()) == {r.side.name for r in expected}
 
 
+def long_finding(track_id: str, title: str, number: int) -> Finding:
+    """Make a side finding whose message and advice are far wider than any terminal."""
+    return Finding(
+        code="VINYL-HF-NEAR-LIMIT",
+        severity="warning",
+        message=f"Finding {number}: " + "a burst of sibilance near the tracing limit " * 3 + "END",
+        advice="De-ess the passage, " * 6 + "or cut the side at a lower level (ADVICE-END).",
+        track_id=track_id,
+        track_title=title,
+        side="A",
+        time_s=1.5 * number,
+        time_in_track_s=1.5 * number,
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_side_finding_is_readable_in_full(session_path, tmp_path, cache_dir, size):
+    app = make_app(session_path, cache_dir)
+    async with app.run_test(size=size) as pilot:
+        await analysed(pilot, app)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("s", "y", "c")
+        await wait_for(pilot, lambda: app.side_reports_for is app.session, timeout=120)
+        first, second = app.session.order[:2]
+        titles = {t.id: t.title for t in app.session.tracks}
+        findings = (
+            long_finding(first, titles[first], 1),
+            long_finding(second, titles[second], 2),
+        )
+        # Real side checks, with long findings in place of what they found.
+        app.side_reports = tuple(
+            dataclasses.replace(r, findings=findings if r.side.name == "A" else ())
+            for r in app.side_reports
+        )
+        app.refresh_vinyl()
+        await pilot.pause()
+        pane = app.vinyl_pane
+        table = pane.query_one("#side-findings")
+        detail = pane.query_one("#finding-detail")
+        # The list shows the start of each message; the first finding is shown in full.
+        message = table.get_row_at(0)[3]
+        assert str(message).endswith("…")
+        assert table.region.right <= size[0]
+        text = str(detail.content)
+        assert findings[0].message in text
+        assert findings[0].advice in text
+        assert detail.region.bottom <= app.screen.region.bottom - 1  # above the footer
+        assert detail.size.height >= len(detail.content.wrap(app.console, detail.size.width))
+        # Enter on a track goes to its first finding; the detail follows the cursor.
+        pane.focus_side([], "A", second)
+        await pilot.press("enter")
+        assert app.focused is table
+        assert findings[1].message in str(detail.content)
+        await pilot.press("up")
+        assert findings[0].advice in str(detail.content)
+        await pilot.press("enter")  # and back to the track of the finding
+        assert pane.selected_track_id() == first
+
+
 async def test_rendering_from_the_deliver_screen_writes_files_and_reaches_100(
     session_path, tmp_path, cache_dir
 ):
@@ -334,6 +421,27 @@ async def test_save_is_atomic_and_clears_the_marker(session_path, tmp_path, cach
         assert not app.is_running
 
 
+async def test_analysis_fills_in_each_track_as_it_finishes(session_path, tmp_path):
+    app = make_app(session_path, tmp_path / "empty-cache")
+    arrived: list[tuple[str, int]] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, TrackAnalysed):  # seen before the app handles it
+            arrived.append((message.path, len(app.analyses)))
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await analysed(pilot, app)
+        session = app.session
+        paths = {str(t.path.resolve()) for t in session.tracks}
+        # One message per track, each adding one analysis, not one batch at the end.
+        assert sorted(path for path, _ in arrived) == sorted(paths)
+        assert [known for _, known in arrived] == list(range(len(paths)))
+        assert app.view.analysed == len(session.order)
+        assert app.view.plan is not None
+        expected = analyse_sources([t.path for t in session.tracks])
+        assert [app.analyses[str(t.path.resolve())] for t in session.tracks] == expected
+
+
 async def test_a_session_that_fails_to_load_is_shown_and_left_alone(tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text('{"schema_version": 1, "album": ', encoding="utf-8")
@@ -423,3 +531,14 @@ async def test_small_terminal_keeps_the_table_and_the_footer(session_path, tmp_p
         await pilot.press("3")
         await pilot.pause()
         assert app.deliver_pane.region.height > 10
+
+
+async def test_importing_the_app_through_its_package_leaves_the_collector_on():
+    code = (
+        "import gc, tui.app\n"
+        "from tui.app import RunoutApp, run_app\n"
+        "assert RunoutApp is tui.app.app.RunoutApp and run_app is tui.app.app.run_app\n"
+        "assert gc.isenabled() and gc.get_freeze_count() > 0\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=120)

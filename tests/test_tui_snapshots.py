@@ -17,7 +17,7 @@ from samples.demo_session import SESSION_NAME, demo_session
 from sequencer.batch import analyse_sources
 from sequencer.cache import AnalysisCache
 from sequencer.store import save_session
-from tests.tui_support import analysed
+from tests.tui_support import analysed, wait_for
 from tui.app.app import RunoutApp
 
 
@@ -68,3 +68,18 @@ def test_deliver_screen(snap_compare, demo) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(app_on(demo), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_vinyl_screen_with_a_finding_in_full(snap_compare, demo) -> None:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.side_reports_for is app.session, timeout=120)
+        app.clear_notifications()  # the check's toasts would cover the finding
+        await pilot.press("enter")  # the first track's findings, the first one in full
+        await pilot.pause(0.2)
+
+    assert snap_compare(app_on(demo), terminal_size=(80, 24), run_before=run_before)

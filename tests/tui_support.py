@@ -85,7 +85,7 @@ async def analysed(pilot: object, app: RunoutApp) -> None:
             app.view is not None
             and app.view.plan is not None
             and not app.analysis_running
-            and not app.workers_running("findings")
+            and not app.findings_pending
         ),
     )
     await pilot.pause()  # type: ignore[attr-defined]

@@ -447,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``runout`` with ``argv`` (default: the process arguments); return the exit status."""
     given = list(sys.argv[1:] if argv is None else argv)
     if not given or (len(given) == 1 and given[0].lower().endswith(SESSION_SUFFIXES)):
-        from tui.app.app import run_app  # the app: on the demo, or on SESSION.json
+        from tui.app import run_app  # the app: on the demo, or on SESSION.json
 
         return run_app(Path(given[0]) if given else None, demo_dir=Path("runout-demo"))
     parser = build_parser()

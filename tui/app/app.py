@@ -38,7 +38,7 @@ from textual.widgets import (
 
 from sequencer import edits
 from sequencer.analysis import TrackAnalysis
-from sequencer.batch import start_process_server
+from sequencer.batch import analyse_sources, start_process_server
 from sequencer.cache import AnalysisCache
 from sequencer.errors import Cancelled, RunoutError, SessionError
 from sequencer.findings import Finding
@@ -61,7 +61,7 @@ from tui.app.messages import (
     JobFinished,
     JobProgressed,
     SidesChecked,
-    TracksAnalysed,
+    TrackAnalysed,
 )
 from tui.app.sequence import SequencePane
 from tui.app.view import AlbumView, album_findings, album_view
@@ -83,6 +83,16 @@ def _number(text: str, what: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{what}: {text.strip()!r} is not a number")
     return value
+
+
+class MainScreen(Screen[None]):
+    """The screen holding the three tabs; the running order has the focus from the start.
+
+    Focusing it before the first paint (rather than the tabs, the first focusable
+    widget, and then the table) spares a second full layout at start-up.
+    """
+
+    AUTO_FOCUS = "#order"
 
 
 class BuildingScreen(ModalScreen[None]):
@@ -155,8 +165,11 @@ class RunoutApp(App[None]):
     ) -> None:
         super().__init__()
         # Before Textual takes the terminal: started from inside the running app,
-        # the analysis process server fails (``bad value(s) in fds_to_keep``).
-        start_process_server()
+        # the analysis process server fails (``bad value(s) in fds_to_keep``). Only
+        # the part that needs the terminal starts now; the server itself, whose
+        # imports would compete with the first paint for the CPU, starts with the
+        # first analysis that needs worker processes.
+        start_process_server(tracker_only=True)
         self.session_path = Path(session_path) if session_path else None
         self.demo_dir = Path(demo_dir) if demo_dir else None
         self.player = players.find_player(player)
@@ -183,6 +196,8 @@ class RunoutApp(App[None]):
         self._demo_cancel = threading.Event()
         self._audition_cancel = threading.Event()
         self._vinyl_dirty = True
+        self._analysed_refresh_pending = False
+        self._findings_scheduled = False
 
     # ------------------------------------------------------------------ layout
 
@@ -198,6 +213,10 @@ class RunoutApp(App[None]):
             with TabPane("3 Deliver", id="deliver"):
                 yield Lazy(DeliverPane(id="deliver-pane"))
         yield Footer()
+
+    def get_default_screen(self) -> Screen[Any]:
+        """Return the main screen (see :class:`MainScreen`)."""
+        return MainScreen(id="_default")
 
     @property
     def sequence_pane(self) -> SequencePane:
@@ -264,7 +283,8 @@ class RunoutApp(App[None]):
         self.history = edits.History(session)
         self.saved = session
         self.probe()
-        self.refresh_all()
+        self.take_cached_analyses()
+        self.refresh_all(findings_after_paint=True)
         self.start_analysis()
 
     def _show_load_error(self) -> None:
@@ -292,6 +312,22 @@ class RunoutApp(App[None]):
                 self.sources[key] = SourceInfo(frames=info.frames, sample_rate=info.sample_rate)
                 self.source_errors.pop(key, None)
 
+    def take_cached_analyses(self) -> None:
+        """Take the analyses the cache holds for the readable sources, so the first paint has them.
+
+        Reading a cache entry takes a millisecond or two; waiting for them from
+        the analysis worker would cost a second full paint.
+        """
+        session = self.session
+        if session is None:
+            return
+        for track in session.tracks:
+            key = str(track.path.resolve())
+            if track.id in self.sources and key not in self.analyses:
+                cached = self.cache.get(track.path)
+                if cached is not None:
+                    self.analyses[key] = cached
+
     def analyses_by_id(self, session: Session | None = None) -> dict[str, TrackAnalysis]:
         """Return the known analyses by track id.
 
@@ -317,8 +353,20 @@ class RunoutApp(App[None]):
 
     # ------------------------------------------------------------------ redraw
 
-    def refresh_all(self) -> None:
-        """Redraw after the session changed: the title, the Sequence screen, and the rest lazily."""
+    @property
+    def findings_pending(self) -> bool:
+        """Whether the findings of the current session are still being worked out."""
+        return self._findings_scheduled or self.workers_running("findings")
+
+    def refresh_all(self, *, findings_after_paint: bool = False) -> None:
+        """Redraw after the session changed: the title, the Sequence screen, and the rest lazily.
+
+        Parameters
+        ----------
+        findings_after_paint : bool, optional
+            Start the checks only once the screen is drawn (when the session is
+            opened: they hold the interpreter for tens of milliseconds).
+        """
         session = self.session
         if session is None:
             return
@@ -332,7 +380,17 @@ class RunoutApp(App[None]):
         self._vinyl_dirty = True
         if self.query_one(TabbedContent).active == "vinyl":
             self.refresh_vinyl()
-        self.update_findings(session)
+        if findings_after_paint:
+            self._findings_scheduled = True
+            self.call_after_refresh(self._start_findings)
+        else:
+            self.update_findings(session)
+
+    def _start_findings(self) -> None:
+        """Start the checks of the session now in effect (after the first paint)."""
+        self._findings_scheduled = False
+        if self.session is not None:
+            self.update_findings(self.session)
 
     @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
     def update_findings(self, session: Session) -> None:
@@ -778,7 +836,14 @@ class RunoutApp(App[None]):
         return [
             ("Everywhere", [*rows(self.BINDINGS), ("ctrl+p", "command palette: every action")]),
             ("1 Sequence", [*rows(SequencePane.BINDINGS), ("enter / click", "select a track")]),
-            ("2 Vinyl", [*rows(VinylPane.BINDINGS), ("enter on a finding", "jump to its track")]),
+            (
+                "2 Vinyl",
+                [
+                    *rows(VinylPane.BINDINGS),
+                    ("enter on a track", "its findings, in full below the list"),
+                    ("enter on a finding", "jump to its track"),
+                ],
+            ),
             ("3 Deliver", rows(DeliverPane.BINDINGS)),
         ]
 
@@ -846,11 +911,8 @@ class RunoutApp(App[None]):
         session = self.session
         if session is None:
             return
-        paths = [
-            t.path
-            for t in session.tracks
-            if t.id in self.sources and str(t.path.resolve()) not in self.analyses
-        ]
+        readable = dict.fromkeys(t.path.resolve() for t in session.tracks if t.id in self.sources)
+        paths = [path for path in readable if str(path) not in self.analyses]
         bar = self.sequence_pane.query_one("#analysis-bar", ProgressBar)
         if not paths:
             bar.display = False
@@ -861,33 +923,41 @@ class RunoutApp(App[None]):
 
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
     def analyse(self, paths: list[Path]) -> None:
-        """Analyse sources in a worker, posting each batch as it arrives."""
-        cancel = self._analysis_cancel
+        """Analyse sources in a worker, posting each track's analysis as it finishes."""
 
-        def progress(done: float, total: float, what: str) -> None:
+        def progress(done: int, total: int, finished: int, count: int) -> None:
+            what = f"analysed {finished} of {count}"
             self.post_message(JobProgressed("analysis", done, total, what))
 
+        def arrived(path: Path, analysis: TrackAnalysis) -> None:
+            self.post_message(TrackAnalysed(str(path), analysis))
+
         try:
-            for batch in jobs.analyse_in_batches(
+            analyse_sources(
                 paths,
                 cache=self.cache,
                 workers=self.analysis_workers,
                 progress=progress,
-                cancel=cancel,
-            ):
-                if batch.analyses:
-                    self.post_message(TracksAnalysed(batch.analyses))
-                if batch.error is not None:
-                    self.post_message(AnalysisFailed(batch.error))
+                cancel=self._analysis_cancel,
+                on_result=arrived,
+            )
         except Cancelled:
             return
-        except RunoutError as error:
+        except RunoutError as error:  # the first source that failed; the others are in
             self.post_message(AnalysisFailed(error))
         self.post_message(AnalysisFinished(len(paths)))
 
-    def on_tracks_analysed(self, message: TracksAnalysed) -> None:
-        """Fill in the values of the tracks just analysed."""
-        self.analyses.update(message.analyses)
+    def on_track_analysed(self, message: TrackAnalysed) -> None:
+        """Fill in the values of the track just analysed."""
+        self.analyses[message.path] = message.analysis
+        # One redraw for the analyses that arrived together (queued before the callback).
+        if not self._analysed_refresh_pending:
+            self._analysed_refresh_pending = True
+            self.call_later(self._refresh_after_analysis)
+
+    def _refresh_after_analysis(self) -> None:
+        """Redraw with the analyses that arrived."""
+        self._analysed_refresh_pending = False
         self.refresh_all()
 
     def on_analysis_failed(self, message: AnalysisFailed) -> None:

@@ -53,6 +53,10 @@ class FormDialog(ModalScreen[bool]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    # The first field has the focus as soon as the form is composed, before it is
+    # mounted; the keys that open a form are priority bindings (see SequencePane),
+    # so the app waits for that mount before it routes the next key.
+    AUTO_FOCUS = "Input, Select"
 
     def __init__(
         self,

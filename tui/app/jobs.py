@@ -3,21 +3,19 @@
 Each takes a ``progress(done, total, what)`` callback and a cancel event, like
 the command line's jobs, so the app's thread workers only wrap them. Where a
 job exists in the core (``deliver``, ``make_vinyl``), it is called as the
-command line calls it.
+command line calls it; the analysis is :func:`sequencer.batch.analyse_sources`
+itself, which reports each track as it finishes.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sequencer.analysis import TrackAnalysis
-from sequencer.batch import analyse_sources, default_workers
 from sequencer.cache import AnalysisCache
-from sequencer.errors import RunoutError
 from sequencer.session import Session
 from sequencer.timeline import probe_sources
 
@@ -26,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Progress",
-    "analyse_in_batches",
     "cutsheet_path",
     "digital_folder",
     "render_digital",
@@ -92,118 +89,6 @@ def cutsheet_path(session_path: Path, session: Session) -> Path:
     from vinyl.cutsheet import cutsheet_file_name
 
     return vinyl_folder(session_path) / cutsheet_file_name(session)
-
-
-@dataclass(frozen=True)
-class AnalysisBatch:
-    """Analyses that arrived together."""
-
-    analyses: dict[str, TrackAnalysis]
-    """By source path (resolved, as text)."""
-    error: RunoutError | None = None
-    """A source of this batch that failed (the batch's other sources may be missing too)."""
-
-
-def analyse_in_batches(
-    paths: Sequence[Path],
-    *,
-    cache: AnalysisCache | None,
-    workers: int | None,
-    progress: Progress,
-    cancel: threading.Event,
-) -> Any:
-    """Analyse sources a few at a time, yielding each batch as it finishes.
-
-    Cached analyses come first, in one batch; the others are measured in
-    batches of one per worker process, so the screen fills in as tracks finish
-    while every core is busy.
-
-    Parameters
-    ----------
-    paths : sequence of Path
-        The sources.
-    cache : AnalysisCache or None
-        The analysis cache.
-    workers : int or None
-        Worker processes; one per core by default.
-    progress : Progress
-        Called with (frames done, frames in all, what).
-    cancel : threading.Event
-        Stops the analysis (:class:`sequencer.errors.Cancelled` is raised).
-
-    Yields
-    ------
-    AnalysisBatch
-        The analyses of a batch, or the error of a batch that failed.
-    """
-    resolved = list(dict.fromkeys(Path(p).resolve() for p in paths))
-    ready: dict[str, TrackAnalysis] = {}
-    todo: list[Path] = []
-    for path in resolved:
-        cached = cache.get(path) if cache is not None else None
-        if cached is not None:
-            ready[str(path)] = cached
-        else:
-            todo.append(path)
-    yield AnalysisBatch(ready)
-    if not todo:
-        progress(1, 1, f"analysed {len(resolved)} tracks")
-        return
-    sizes: dict[Path, int] = {}
-    for path in todo:
-        try:
-            sizes[path] = probe_sources_frames(path)
-        except RunoutError as error:
-            yield AnalysisBatch({}, error)
-    todo = [p for p in todo if p in sizes]
-    total = sum(sizes.values())
-    step = max(1, workers or default_workers())
-    done_before = 0
-    for start in range(0, len(todo), step):
-        batch = todo[start : start + step]
-
-        what = f"analysing {start + 1}-{start + len(batch)} of {len(todo)}"
-
-        def report(
-            done: int,
-            _total: int,
-            _finished: int,
-            _count: int,
-            base: int = done_before,
-            what: str = what,
-        ) -> None:
-            progress(base + done, total, what)
-
-        try:
-            results = analyse_sources(
-                batch, cache=cache, workers=len(batch), progress=report, cancel=cancel
-            )
-        except RunoutError as error:
-            if cancel.is_set():
-                raise
-            yield AnalysisBatch({}, error)
-        else:
-            yield AnalysisBatch({str(p): a for p, a in zip(batch, results, strict=True)})
-        done_before += sum(sizes[p] for p in batch)
-        progress(done_before, total, f"analysed {start + len(batch)} of {len(todo)}")
-
-
-def probe_sources_frames(path: Path) -> int:
-    """Return the length of a source in frames (AudioError naming it when unreadable).
-
-    Parameters
-    ----------
-    path : Path
-        The source file.
-
-    Returns
-    -------
-    int
-        Frames per channel.
-    """
-    from sequencer.audio import probe
-
-    return probe(path).frames
 
 
 def render_digital(

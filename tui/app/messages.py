@@ -30,7 +30,7 @@ __all__ = [
     "JobProgressed",
     "SessionChanged",
     "SidesChecked",
-    "TracksAnalysed",
+    "TrackAnalysed",
 ]
 
 
@@ -73,11 +73,13 @@ class JobFailed(Message):
 
 
 @dataclass
-class TracksAnalysed(Message):
-    """Some tracks' analyses arrived (from the cache or just measured)."""
+class TrackAnalysed(Message):
+    """A track's analysis arrived (from the cache or just measured)."""
 
-    analyses: dict[str, TrackAnalysis]
-    """Analyses by source path (resolved, as text)."""
+    path: str
+    """The source (resolved, as text)."""
+    analysis: TrackAnalysis
+    """Its analysis."""
 
 
 @dataclass

@@ -43,18 +43,21 @@ class SequencePane(Vertical):
     calls :meth:`show` with the new view.
     """
 
+    # The keys that open a dialog are priority bindings: they run as the app takes
+    # the key, so the dialog is up, its field focused, before the next key is
+    # routed (as plain bindings, a key typed straight after went to the table).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("shift+up,K", "app.move_up", "Move up"),
         Binding("shift+down,J", "app.move_down", "Move down"),
-        Binding("p", "app.set_pause", "Pause"),
-        Binding("x", "app.set_crossfade", "Crossfade"),
+        Binding("p", "app.set_pause", "Pause", priority=True),
+        Binding("x", "app.set_crossfade", "Crossfade", priority=True),
         Binding("space", "app.audition", "Audition"),
-        Binding("o", "app.set_offset", "Offset LU", show=False),
-        Binding("t", "app.set_title", "Title", show=False),
-        Binding("i", "app.set_isrc", "ISRC", show=False),
-        Binding("a", "app.add_tracks", "Add tracks", show=False),
-        Binding("delete", "app.remove_track", "Remove track", show=False),
-        Binding("l", "app.set_loudness", "Loudness policy", show=False),
+        Binding("o", "app.set_offset", "Offset LU", show=False, priority=True),
+        Binding("t", "app.set_title", "Title", show=False, priority=True),
+        Binding("i", "app.set_isrc", "ISRC", show=False, priority=True),
+        Binding("a", "app.add_tracks", "Add tracks", show=False, priority=True),
+        Binding("delete", "app.remove_track", "Remove track", show=False, priority=True),
+        Binding("l", "app.set_loudness", "Loudness policy", show=False, priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -180,12 +183,13 @@ class SequencePane(Vertical):
         ids = [row.track_id for row in view.rows]
         arc.selected = ids.index(track_id) if track_id in ids else -1
         detail = self.query_one("#track-detail", Static)
+        # Its height is fixed (two lines, one when short): no layout when the text changes.
         if track_id is None:
-            detail.update("No tracks: press a to add audio files.")
+            detail.update("No tracks: press a to add audio files.", layout=False)
             return
         found = view.findings_of(track_id)
         if not found:
-            detail.update(Text("No findings on this track.", style="dim"))
+            detail.update(Text("No findings on this track.", style="dim"), layout=False)
             return
         # As many findings as the line(s) hold; the last line says how many are left.
         lines = 1 if self.has_class("-short") else 2
@@ -200,7 +204,7 @@ class SequencePane(Vertical):
                 text.append(f"(+{len(found) - len(shown)} more) ", style="dim")
             text.append(f"{finding.severity}{where}: ", style=style)
             text.append(finding.message)
-        detail.update(text)
+        detail.update(text, layout=False)
 
     def on_resize(self) -> None:
         """On a short terminal, give the running order the detail's second line."""

@@ -20,7 +20,7 @@ from tui.app.widgets import time_bar
 if TYPE_CHECKING:
     from vinyl.sides import SideLayout, SidePlan, SplitProposal
 
-__all__ = ["SideColumn", "VinylPane", "side_verdict"]
+__all__ = ["SideColumn", "VinylPane", "finding_detail", "severity_style", "side_verdict"]
 
 
 def format_choices() -> list[tuple[str, str]]:
@@ -68,9 +68,50 @@ def side_verdict(side: SidePlan, report: Any | None) -> Text:
     return Text(f"time: cut ~{change:+.1f} dB (c: check)", style="yellow")
 
 
+def severity_style(finding: Finding) -> str:
+    """Return the style a finding's severity is printed in (red error, yellow warning)."""
+    return {"error": "bold red", "warning": "yellow"}.get(str(finding.severity), "dim")
+
+
+def finding_detail(finding: Finding) -> Text:
+    """Say everything about a side's finding: what, where, the whole message and the advice.
+
+    Parameters
+    ----------
+    finding : Finding
+        The finding.
+
+    Returns
+    -------
+    Text
+        A line with the severity, where it is (time on the side, track, time into
+        the track) and the code's title, then the message and the advice in full,
+        as one paragraph to wrap (at 80 columns the longest of the demo's take
+        six lines).
+    """
+    text = Text()
+    text.append(f"{finding.severity}", style=severity_style(finding))
+    if finding.time_s is not None:  # on the side listed above
+        text.append(f" at {clock(finding.time_s)}")
+    if finding.track_title:
+        text.append(f' · "{finding.track_title}"')
+        if finding.time_in_track_s is not None:
+            text.append(f" ({clock(finding.time_in_track_s)} in)")
+    text.append(f" · {finding.title}", style="dim")
+    text.append("\n" + finding.message)
+    if finding.advice:
+        text.append(" What to do: ", style="bold")
+        text.append(finding.advice)
+    return text
+
+
 #: Columns of a side that are not the title: the borders, the position and start
 #: columns with their cell padding, and the title's padding.
 TABLE_OVERHEAD = 2 + 4 + 7 + 2
+
+#: What the findings table needs besides the message: the cell padding of its four
+#: columns and room for a vertical scrollbar.
+FINDINGS_OVERHEAD = 4 * 2 + 2
 
 
 class SideColumn(Vertical):
@@ -207,6 +248,8 @@ class VinylPane(Vertical, can_focus=True):
         self.current_side: str | None = None
         self._names: tuple[str, ...] = ()
         self._findings: list[Finding] = []
+        self._reports: dict[str, Any] = {}
+        self._findings_side: str | None = None
         self._updating = False
 
     def compose(self) -> ComposeResult:
@@ -227,6 +270,8 @@ class VinylPane(Vertical, can_focus=True):
         table.add_column("Track", key="track")
         table.add_column("Finding", key="message")
         yield table
+        # The selected finding in full: the table's line shows the start of its message.
+        yield Static("", id="finding-detail")
 
     def action_focus_format(self) -> None:
         """Focus the format selector."""
@@ -303,7 +348,7 @@ class VinylPane(Vertical, can_focus=True):
         self.show_findings(reports)
 
     def show_findings(self, reports: dict[str, Any]) -> None:
-        """List the current side's findings.
+        """List the current side's findings, one line each, and the selected one in full.
 
         Parameters
         ----------
@@ -312,12 +357,18 @@ class VinylPane(Vertical, can_focus=True):
         """
         title = self.query_one("#side-findings-title", Static)
         table = self.query_one("#side-findings", DataTable)
-        table.clear()
         side = self.current_side
+        key = side or ""
+        # The same side's list drawn again keeps its cursor; another side's starts at the top.
+        same = side == self._findings_side and reports.get(key) is self._reports.get(key)
+        row = table.cursor_row if same else 0
+        self._reports, self._findings_side = reports, side
+        table.clear()
         report = reports.get(side) if side else None
         if side is None:
             title.update("")
             self._findings = []
+            self.show_finding_detail(None)
             return
         if report is None:
             title.update(
@@ -327,17 +378,42 @@ class VinylPane(Vertical, can_focus=True):
                 )
             )
             self._findings = []
+            self.show_finding_detail(None)
             return
         self._findings = list(report.findings)
         title.update(Text(f"Findings of side {side}: {report.summary}", style="bold"))
-        for finding in self._findings:
-            style = {"error": "bold red", "warning": "yellow"}.get(str(finding.severity), "dim")
-            table.add_row(
-                Text(str(finding.severity), style=style),
-                clock(finding.time_s, 0),
-                finding.track_title or "",
-                finding.message,
-            )
+        times = [clock(finding.time_s, 0) for finding in self._findings]
+        tracks = [finding.track_title or "" for finding in self._findings]
+        # The message is cut to the table's width (the detail below has all of it).
+        used = max((len(str(f.severity)) for f in self._findings), default=0)
+        used += max([len("Time"), *map(len, times)]) + max([len("Track"), *map(len, tracks)])
+        room = max(self.size.width - used - FINDINGS_OVERHEAD, 12) if self.size.width else None
+        for finding, time, track in zip(self._findings, times, tracks, strict=True):
+            message = Text(finding.message, no_wrap=True)
+            if room is not None:
+                message.truncate(room, overflow="ellipsis")
+            severity = Text(str(finding.severity), style=severity_style(finding))
+            table.add_row(severity, time, track, message)
+        if self._findings:
+            table.move_cursor(row=min(max(row, 0), len(self._findings) - 1), animate=False)
+        self.show_finding_detail(self.finding_at(table.cursor_row))
+
+    def show_finding_detail(self, finding: Finding | None) -> None:
+        """Show a finding in full under the findings table (nothing for None).
+
+        Parameters
+        ----------
+        finding : Finding or None
+            The finding under the table's cursor.
+        """
+        detail = self.query_one("#finding-detail", Static)
+        detail.display = finding is not None
+        detail.update(finding_detail(finding) if finding is not None else "")
+
+    def on_resize(self) -> None:
+        """Cut the findings' messages to the new width."""
+        if self._findings:
+            self.show_findings(self._reports)
 
     def finding_at(self, row: int) -> Finding | None:
         """Return the finding in row *row* of the findings table.
@@ -401,9 +477,47 @@ class VinylPane(Vertical, can_focus=True):
                 reports: dict[str, Any] = getattr(self.app, "current_side_reports", dict)()
                 self.show_findings(reports)
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the finding under the cursor in full."""
+        if event.data_table.id == "side-findings":
+            event.stop()
+            self.show_finding_detail(self.finding_at(event.cursor_row))
+
+    def focus_findings(self, track_id: str | None) -> bool:
+        """Focus the current side's findings, at the first one about *track_id*.
+
+        Parameters
+        ----------
+        track_id : str or None
+            The track whose first finding to put the cursor on (the first finding
+            of the side when it has none, or for None).
+
+        Returns
+        -------
+        bool
+            Whether the side has findings to show.
+        """
+        if not self._findings:
+            return False
+        table = self.query_one("#side-findings", DataTable)
+        rows = [i for i, f in enumerate(self._findings) if f.track_id == track_id]
+        table.move_cursor(row=rows[0] if rows else 0, animate=False)
+        table.focus()
+        return True
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Jump to a finding's track and time when it is selected."""
+        """Enter on a finding jumps to its track; enter on a track shows its findings."""
         if event.data_table.id != "side-findings":
+            for column in self.columns():
+                if column.table is event.data_table:
+                    event.stop()
+                    if not self.focus_findings(column.selected_track_id()):
+                        checked = self._reports.get(column.side_name) is not None
+                        self.app.notify(
+                            f"No findings on side {column.side_name}."
+                            if checked
+                            else f"Side {column.side_name} is not checked yet: press c."
+                        )
             return
         event.stop()
         finding = self.finding_at(event.cursor_row)
