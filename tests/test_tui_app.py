@@ -148,6 +148,23 @@ async def test_keys_typed_straight_after_a_dialog_opens_reach_its_field(
         assert app.query_one("#tabs").active == "sequence"
 
 
+async def test_cursor_keys_typed_ahead_of_a_dialog_key_choose_its_track(
+    session_path, tmp_path, cache_dir
+):
+    # Down, down, p, 3, 5, enter delivered together must edit the third track: a
+    # dialog key that overtook the cursor keys queued at the table edited the first.
+    app = make_app(session_path, cache_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await analysed(pilot, app)
+        third = app.session.order[2]
+        for typed in ("down", "down", "p", "3", "5", "enter"):
+            app.post_message(events.Key(typed, typed if len(typed) == 1 else None))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.session.transition_into(third) == 35.0
+        assert app.session.transition_into(app.session.order[0]) != 35.0
+
+
 async def test_crossfade_with_its_curve_and_the_loudness_policy(session_path, tmp_path, cache_dir):
     app = make_app(session_path, cache_dir)
     async with app.run_test(size=SIZE) as pilot:

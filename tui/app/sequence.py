@@ -43,15 +43,23 @@ class SequencePane(Vertical):
     calls :meth:`show` with the new view.
     """
 
-    # The keys that open a dialog are priority bindings: they run as the app takes
-    # the key, so the dialog is up, its field focused, before the next key is
-    # routed (as plain bindings, a key typed straight after went to the table).
+    # Every key of this screen, the table's cursor keys included, is a priority
+    # binding: it runs as the app takes the key, in the order typed. A dialog key
+    # then has its dialog up, field focused, before the next key is routed (as a
+    # plain binding, a key typed straight after went to the table), and it never
+    # overtakes cursor keys still queued at the table (which edited the wrong track).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("shift+up,K", "app.move_up", "Move up"),
-        Binding("shift+down,J", "app.move_down", "Move down"),
+        Binding("up", "cursor('cursor_up')", "Up", show=False, priority=True),
+        Binding("down", "cursor('cursor_down')", "Down", show=False, priority=True),
+        Binding("pageup", "cursor('page_up')", "Page up", show=False, priority=True),
+        Binding("pagedown", "cursor('page_down')", "Page down", show=False, priority=True),
+        Binding("home,ctrl+home", "cursor('scroll_top')", "First", show=False, priority=True),
+        Binding("end,ctrl+end", "cursor('scroll_bottom')", "Last", show=False, priority=True),
+        Binding("shift+up,K", "app.move_up", "Move up", priority=True),
+        Binding("shift+down,J", "app.move_down", "Move down", priority=True),
         Binding("p", "app.set_pause", "Pause", priority=True),
         Binding("x", "app.set_crossfade", "Crossfade", priority=True),
-        Binding("space", "app.audition", "Audition"),
+        Binding("space", "app.audition", "Audition", priority=True),
         Binding("o", "app.set_offset", "Offset LU", show=False, priority=True),
         Binding("t", "app.set_title", "Title", show=False, priority=True),
         Binding("i", "app.set_isrc", "ISRC", show=False, priority=True),
@@ -72,6 +80,10 @@ class SequencePane(Vertical):
                 yield ProgressBar(id="analysis-bar", show_eta=False)
             yield LoudnessArc(id="arc")
         yield Static("", id="track-detail")
+
+    def action_cursor(self, move: str) -> None:
+        """Move the running order's cursor (``up``, ``down``, ``page_up``, ...), at once."""
+        getattr(self.table, f"action_{move}")()
 
     @property
     def table(self) -> DataTable[str | Text]:
