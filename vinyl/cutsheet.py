@@ -908,13 +908,7 @@ def _side_story(
         "",
         "",
     ]
-    tracks = Table([*rows, total], colWidths=widths, repeatRows=1, hAlign="LEFT")
-    style = _table_style(3)
-    style += [
-        ("FONT", (0, -1), (-1, -1), _BOLD, 7.5, 9.0),
-        ("LINEABOVE", (0, -1), (-1, -1), 0.6, _GREY),
-    ]
-    tracks.setStyle(TableStyle(style))
+    tracks = _table_with_total([*rows, total], widths)
     story += [
         _para("Tracks", _SUBHEADING),
         tracks,
@@ -926,19 +920,7 @@ def _side_story(
         ),
     ]
     if shortened:
-        story.append(
-            _lines_para(
-                [
-                    "Full titles:",
-                    *(
-                        line
-                        for position, title in shortened
-                        for line in _fit_lines(f"{position}: {title}", width, size=7.5)[0]
-                    ),
-                ],
-                _CELL,
-            )
-        )
+        story.append(_full_titles(shortened, width))
     story += [Spacer(1, 6), _NotesBox(width, session.vinyl.cutting_notes)]
     story.append(KeepTogether([_para("Over the side", _SUBHEADING), *_plots(report, width)]))
     story += [_para(f"Findings on side {side.name}", _SUBHEADING)]
@@ -1002,13 +984,7 @@ def _digital_story(
         )
     rows.append(["", "Total (programme end)", "", "", "", msf(timeline.length, rate, exact=False),
                  ""])  # fmt: skip
-    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    style = _table_style(3)
-    style += [
-        ("FONT", (0, -1), (-1, -1), _BOLD, 7.5, 9.0),
-        ("LINEABOVE", (0, -1), (-1, -1), 0.6, _GREY),
-    ]
-    table.setStyle(TableStyle(style))
+    table = _table_with_total(rows, widths)
     story += [
         table,
         _para(
@@ -1020,20 +996,30 @@ def _digital_story(
         ),
     ]
     if shortened:
-        story.append(
-            _lines_para(
-                [
-                    "Full titles:",
-                    *(
-                        line
-                        for number, title in shortened
-                        for line in _fit_lines(f"{number}: {title}", width, size=7.5)[0]
-                    ),
-                ],
-                _CELL,
-            )
-        )
+        story.append(_full_titles(shortened, width))
     return story
+
+
+def _table_with_total(rows: list[list[Any]], widths: Sequence[float]) -> Table:
+    """Return a track table (header row first) whose last row is a bold total under a rule."""
+    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    style = _table_style(3)
+    style += [
+        ("FONT", (0, -1), (-1, -1), _BOLD, 7.5, 9.0),
+        ("LINEABOVE", (0, -1), (-1, -1), 0.6, _GREY),
+    ]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _full_titles(shortened: Sequence[tuple[str, str]], width: float) -> Flowable:
+    """Return the titles a table ellipsized, in full, each after its position (A1, 3, ...)."""
+    lines = [
+        line
+        for position, title in shortened
+        for line in _fit_lines(f"{position}: {title}", width, size=7.5)[0]
+    ]
+    return _lines_para(["Full titles:", *lines], _CELL)
 
 
 def _frames(frames: int) -> str:

@@ -8,11 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable, ProgressBar, Static
 
 from tui.app.view import AlbumView, clock
-from tui.app.widgets import LoudnessArc
+from tui.app.widgets import LoudnessArc, row_key_at_cursor
 
 if TYPE_CHECKING:
     from sequencer.session import Session
@@ -92,12 +91,7 @@ class SequencePane(Vertical):
 
     def selected_track_id(self) -> str | None:
         """Return the id of the track under the cursor, or None."""
-        table = self.table
-        if table.row_count == 0:
-            return None
-        row = min(max(table.cursor_row, 0), table.row_count - 1)
-        key = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
-        return str(key) if key is not None else None
+        return row_key_at_cursor(self.table)
 
     def show(self, session: Session, view: AlbumView, selected: str | None) -> None:
         """Redraw the table and panel from a new view, keeping *selected* under the cursor.

@@ -9,13 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Label, Select, Static
 
 from sequencer.findings import Finding
 from sequencer.session import Session
 from tui.app.view import clock
-from tui.app.widgets import time_bar
+from tui.app.widgets import row_key_at_cursor, time_bar
 
 if TYPE_CHECKING:
     from vinyl.sides import SideLayout, SidePlan, SplitProposal
@@ -212,12 +211,7 @@ class SideColumn(Vertical):
 
     def selected_track_id(self) -> str | None:
         """Return the id of the track under the cursor, or None."""
-        table = self.table
-        if table.row_count == 0:
-            return None
-        row = min(max(table.cursor_row, 0), table.row_count - 1)
-        key = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
-        return str(key) if key is not None else None
+        return row_key_at_cursor(self.table)
 
     def select(self, track_id: str) -> bool:
         """Put the cursor on *track_id*; return whether it is on this side."""

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.reactive import reactive
 from textual.widget import Widget
+from textual.widgets import DataTable
 
 __all__ = ["LoudnessArc", "time_bar"]
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def row_key_at_cursor(table: DataTable[Any]) -> str | None:
+    """Return the key of the row under *table*'s cursor (a track id), or None when empty."""
+    if table.row_count == 0:
+        return None
+    row = min(max(table.cursor_row, 0), table.row_count - 1)
+    key = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+    return str(key) if key is not None else None
 
 
 class LoudnessArc(Widget):
