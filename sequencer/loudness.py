@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from sequencer import iir
 
 #: BS.1770: loudness = -0.691 + 10 log10(sum of weighted mean squares).
 LOUDNESS_OFFSET_DB = -0.691
@@ -83,18 +84,6 @@ def k_weighting_coefficients(sample_rate: int) -> tuple[NDArray[np.float64], NDA
     highpass_b = np.array([1.0, -2.0, 1.0])
     highpass_a = np.array([1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0])
     return np.convolve(shelf_b, highpass_b), np.convolve(shelf_a, highpass_a)
-
-
-def _lfilter() -> Any:
-    """Return ``scipy.signal.lfilter``, imported on first use.
-
-    Importing ``scipy.signal`` takes most of a second (it pulls in scipy.stats);
-    processes that only read analyses (the command line's parent process) never
-    pay for it.
-    """
-    from scipy.signal import lfilter
-
-    return lfilter
 
 
 def power_to_lufs(mean_square: float) -> float | None:
@@ -176,7 +165,7 @@ class LoudnessMeter:
         if self._zi is None:
             order = max(len(self._a), len(self._b)) - 1
             self._zi = np.zeros((planar.shape[0], order))
-        weighted, self._zi = _lfilter()(self._b, self._a, planar, axis=1, zi=self._zi)
+        weighted, self._zi = iir.lfilter(self._b, self._a, planar, self._zi)
         if self.channel_weights is None:
             power = np.einsum("ij,ij->j", weighted, weighted)
         else:

@@ -154,7 +154,11 @@ def test_a_cancelled_render_leaves_no_output_and_a_consistent_cache(album: Path)
 
 def test_an_analysis_killed_midway_leaves_the_cache_readable(album: Path) -> None:
     long_track = album.parent / "long.wav"
-    sf.write(long_track, pink_noise(120.0, RATE, seed=9, dbfs_rms=-20.0), RATE)
+    # Ten minutes (a ten-second stretch repeated): long enough that the kill lands mid-analysis.
+    stretch = pink_noise(10.0, RATE, seed=9, dbfs_rms=-20.0)
+    with sf.SoundFile(long_track, "w", RATE, 2, "PCM_16") as handle:
+        for _ in range(60):
+            handle.write(stretch)
     cache_dir = album.parent / "cache"
     process = subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "analyze", str(long_track), "--workers", "1"],
@@ -165,7 +169,7 @@ def test_an_analysis_killed_midway_leaves_the_cache_readable(album: Path) -> Non
     )
     time.sleep(1.5)
     process.kill()
-    process.wait()
+    assert process.wait() == -signal.SIGKILL  # killed midway, not finished before the kill
     assert AnalysisCache(cache_dir).get(long_track) is None  # nothing half-written is served
 
 

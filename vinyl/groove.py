@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import signal as sps
 
+from sequencer import iir
 from vinyl.riaa import RiaaFilter
 
 #: Peak lateral velocity of the "0 dB" reference level at 1 kHz (US practice), m/s.
@@ -119,7 +119,7 @@ class DisplacementIntegrator:
             self._zi = np.zeros((velocity.shape[0], 2))
         if velocity.shape[1] == 0:
             return np.zeros(velocity.shape)
-        out, self._zi = sps.lfilter(self.b, self.a, velocity, axis=1, zi=self._zi)
+        out, self._zi = iir.lfilter(self.b, self.a, velocity, self._zi)
         return np.asarray(out, dtype=np.float64)
 
 

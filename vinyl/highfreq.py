@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import heapq
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 from scipy import signal as sps
 
+from sequencer import iir
 from sequencer.findings import CodeInfo, Finding, Severity, format_clock
 from sequencer.session import Session
 from sequencer.timeline import Timeline
@@ -196,6 +196,16 @@ class HighFrequencyResult:
     demand_curve: tuple[float, ...] = ()
 
 
+def _row_medians(rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the median of each row, exactly as ``np.median(rows, axis=1)`` (no NaN)."""
+    width = rows.shape[1]
+    middle = width // 2
+    if width % 2:
+        return np.partition(rows, middle, axis=1)[:, middle]
+    parted = np.partition(rows, (middle - 1, middle), axis=1)
+    return (parted[:, middle - 1] + parted[:, middle]) / 2.0
+
+
 class HighFrequencyMeter:
     """Streaming burst finder for the high band, with RIAA-weighted groove velocity.
 
@@ -292,10 +302,13 @@ class HighFrequencyMeter:
         """
         if motion.shape[1] == 0:
             return
-        band, self._zi = sps.sosfilt(self._sos, motion, axis=1, zi=self._zi)
-        velocity = self._riaa.process(band) * self._scale
+        band, self._zi = iir.sosfilt(self._sos, motion, self._zi)
+        velocity = self._riaa.process(band)
+        velocity *= self._scale
         # The partial window carried from the last block is completed on its own, so
-        # that the block's whole windows are measured in place (no copy of the block).
+        # that the block's whole windows are measured in place (no copy of the block);
+        # the judging then runs once over all the block's windows.
+        measured = []
         pending = self._pending_band.shape[1]
         head = min(self._window - pending, band.shape[1]) if pending else 0
         if pending:
@@ -304,38 +317,67 @@ class HighFrequencyMeter:
             if band_head.shape[1] < self._window:
                 self._pending_band, self._pending_velocity = band_head, velocity_head
                 return
-            self._windows(band_head, velocity_head)
+            measured.append(self._measure(band_head, velocity_head))
         whole = head + (band.shape[1] - head) // self._window * self._window
         self._pending_band = band[:, whole:].copy()
         self._pending_velocity = velocity[:, whole:].copy()
         if whole > head:
-            self._windows(band[:, head:whole], velocity[:, head:whole])
+            measured.append(self._measure(band[:, head:whole], velocity[:, head:whole]))
+        if not measured:
+            return
+        if len(measured) == 1:
+            self._judge(*measured[0])
+        else:
+            self._judge(*(np.concatenate(parts, axis=-1) for parts in zip(*measured, strict=True)))
 
-    def _windows(self, band: NDArray[np.float64], velocity: NDArray[np.float64]) -> None:
-        """Measure whole windows and feed them to the burst logic."""
+    def _measure(
+        self, band: NDArray[np.float64], velocity: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Measure whole windows: the band level (n,), and per plane (2, n).
+
+        Per plane: the velocity's peak, its energy and the energy of its first difference.
+        """
         n = band.shape[1] // self._window
         shaped = band.reshape(2, n, self._window)
         power = np.einsum("cnw,cnw->n", shaped, shaped) / (2 * self._window)
         levels = 10.0 * np.log10(np.maximum(power, _EPS))
         v = velocity.reshape(2, n, self._window)
-        peaks = np.abs(v).max(axis=2)  # (2, n)
-        # Energies of the velocity and of its first difference, per window and plane
-        # (the sample before the block is carried, so differences span the blocks).
-        difference = np.diff(velocity, axis=1, prepend=self._last_velocity[:, None])
+        peaks = np.maximum(v.max(axis=2), -v.min(axis=2))  # the largest |v|, without a copy
+        # First differences; the sample before the block is carried, so they span blocks.
+        difference = np.empty_like(velocity)
+        np.subtract(velocity[:, :1], self._last_velocity[:, None], out=difference[:, :1])
+        np.subtract(velocity[:, 1:], velocity[:, :-1], out=difference[:, 1:])
         self._last_velocity = velocity[:, -1].copy()
         energy = np.einsum("cnw,cnw->cn", v, v)
         d = difference.reshape(2, n, self._window)
         difference_energy = np.einsum("cnw,cnw->cn", d, d)
+        return levels, peaks, energy, difference_energy
+
+    def _judge(
+        self,
+        levels: NDArray[np.float64],
+        peaks: NDArray[np.float64],
+        energy: NDArray[np.float64],
+        difference_energy: NDArray[np.float64],
+    ) -> None:
+        """Compare measured windows with the running median; feed the burst logic."""
+        n = levels.size
         # Running median of the preceding windows (causal), with the carried history.
         joined = np.concatenate([self._history, levels])
-        view = sliding_window_view(joined, self._median_windows)[:n]
-        valid = np.count_nonzero(~np.isnan(view), axis=1)
-        if valid.min() == view.shape[1]:  # a full history (all but the first second)
-            medians = np.median(view, axis=1)  # the same values, far faster than nanmedian
+        view = as_strided(
+            joined, (n, self._median_windows), (joined.strides[0],) * 2, writeable=False
+        )
+        if not np.isnan(self._history).any():  # a full history (all but the first second)
+            valid = np.full(n, self._median_windows)
+            medians = _row_medians(view)  # the same values as np.median, faster
         else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                medians = np.nanmedian(view, axis=1)
+            valid = np.count_nonzero(~np.isnan(view), axis=1)
+            # Rows with no history yet have no median (and are never flagged); leaving
+            # them out spares nanmedian's warning (catching it is not thread-safe).
+            medians = np.full(n, np.nan)
+            some = valid > 0
+            if some.any():
+                medians[some] = np.nanmedian(view[some], axis=1)
         self._history = joined[-self._median_windows :].copy()
         flagged = (
             (valid >= self._min_history)
@@ -430,7 +472,8 @@ class HighFrequencyMeter:
         with np.errstate(divide="ignore", invalid="ignore"):
             half_ratio = np.minimum(1.0, np.sqrt(difference_energy / energy) / 2.0)
         frequency = np.where(energy > 0.0, self.sample_rate / np.pi * np.arcsin(half_ratio), 0.0)
-        demand = np.nan_to_num((peaks * frequency).max(axis=0))
+        weighted = peaks * frequency
+        demand = np.fmax(np.fmax(weighted[0], weighted[1]), 0.0)  # NaN (no energy) counts as 0
         for index, value in enumerate(demand.tolist(), start=self._windows_done):
             self._curve_open = max(self._curve_open, value)
             if (index + 1) % self._curve_windows == 0:

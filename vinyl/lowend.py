@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal as sps
 
+from sequencer import iir
 from sequencer.errors import SessionError
 from sequencer.findings import CodeInfo, Finding, Severity, format_clock
 from sequencer.session import Session
@@ -269,7 +270,7 @@ class LowEndMeter:
         frames = planar.shape[1]
         if frames == 0:
             return
-        low, self._zi = sps.sosfilt(self._sos, planar, axis=1, zi=self._zi)
+        low, self._zi = iir.sosfilt(self._sos, planar, self._zi)
         self.last_low = low
         position = 0
         while position < frames:

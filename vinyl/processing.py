@@ -52,6 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal as sps
 
+from sequencer import iir
 from sequencer.session import VinylPlan
 
 __all__ = [
@@ -181,7 +182,7 @@ class SubsonicFilter(_Stage):
         self._state = np.zeros((self._sos.shape[0], 2, 2))
 
     def _filter(self, block: NDArray[np.float64]) -> NDArray[np.float64]:
-        out, self._state = sps.sosfilt(self._sos, block, axis=1, zi=self._state)
+        out, self._state = iir.sosfilt(self._sos, block, self._state)
         return np.asarray(out, dtype=np.float64)
 
     def mid_side_sections(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -237,9 +238,9 @@ class MonoBelow(_Stage):
         left, right = block[0], block[1]
         mid = (left + right) * _SQRT_HALF
         side = (left - right) * _SQRT_HALF
-        side, self._side_state = sps.sosfilt(self._side_sos, side, zi=self._side_state)
+        side, self._side_state = iir.sosfilt(self._side_sos, side, self._side_state)
         if self.mid == "allpass":
-            mid, self._mid_state = sps.sosfilt(self._mid_sos, mid, zi=self._mid_state)
+            mid, self._mid_state = iir.sosfilt(self._mid_sos, mid, self._mid_state)
         out = np.empty_like(block)
         out[0] = (mid + side) * _SQRT_HALF
         out[1] = (mid - side) * _SQRT_HALF
@@ -305,8 +306,11 @@ class VinylChain(ZeroLatencyProcessor):
         mid = (block[0] + block[1]) * _SQRT_HALF
         side = (block[0] - block[1]) * _SQRT_HALF
         if self._mid_sos.shape[0]:
-            mid, self._mid_state = sps.sosfilt(self._mid_sos, mid, zi=self._mid_state)
-        side, self._side_state = sps.sosfilt(self._side_sos, side, zi=self._side_state)
+            mid, self._mid_state, side, self._side_state = iir.sosfilt_two(
+                self._mid_sos, mid, self._mid_state, self._side_sos, side, self._side_state
+            )
+        else:
+            side, self._side_state = iir.sosfilt(self._side_sos, side, self._side_state)
         out = np.empty_like(block)
         out[0] = (mid + side) * _SQRT_HALF
         out[1] = (mid - side) * _SQRT_HALF

@@ -43,6 +43,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy import signal as sps
 
+from sequencer import iir
+
 #: RIAA time constants in seconds (RIAA 1954 / IEC 60098).
 T1 = 3180e-6
 T2 = 318e-6
@@ -193,7 +195,7 @@ class RiaaFilter:
             self._zi = np.zeros((planar.shape[0], max(len(self.a), len(self.b)) - 1))
         if planar.shape[1] == 0:
             return np.zeros(planar.shape)
-        out, self._zi = sps.lfilter(self.b, self.a, planar, axis=1, zi=self._zi)
+        out, self._zi = iir.lfilter(self.b, self.a, planar, self._zi)
         return np.asarray(out, dtype=np.float64)
 
     def reset(self) -> None:

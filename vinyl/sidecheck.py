@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sequencer import iir
 from sequencer.analysis import CancelEvent, TrackAnalysis
 from sequencer.findings import Finding, Severity, check_clipping, sort_findings
 from sequencer.render import BusProcessor, mixed_blocks
@@ -476,12 +477,10 @@ class _SubsonicMeter:
 
     def process(self, planar: NDArray[np.float64], low_band: NDArray[np.float64]) -> None:
         """Add the next block (2, frames) and its low band (2, frames)."""
-        from scipy.signal import sosfilt
-
         kept = low_band[:, self._phase :: self._step]
         self._phase = (self._phase - low_band.shape[1]) % self._step
         if kept.shape[1]:
-            sub, self._state = sosfilt(self._sos, kept, axis=1, zi=self._state)
+            sub, self._state = iir.sosfilt(self._sos, kept, self._state)
             self._low += float(np.einsum("ij,ij->", sub, sub)) * self._step
         self._total += float(np.einsum("ij,ij->", planar, planar))
 
