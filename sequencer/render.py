@@ -29,6 +29,7 @@ import numpy as np
 import soundfile
 from numpy.typing import NDArray
 
+from sequencer import compiled
 from sequencer.allocator import keep_freed_blocks
 from sequencer.audio import check_finite, open_audio
 from sequencer.errors import AudioError, Cancelled, RenderError
@@ -36,6 +37,9 @@ from sequencer.session import Curve, FileFormat
 from sequencer.timeline import Placement, Timeline
 
 logger = logging.getLogger(__name__)
+
+#: The compiled quantiser (None when runout was built without a C compiler).
+_dither = compiled.load("sequencer._dither")
 
 #: Output frames per block.
 DEFAULT_RENDER_BLOCK = 65536
@@ -338,9 +342,15 @@ class _Encoder:
         """Encode a block (frames, 2) to samples soundfile writes as they are."""
         if self.bit_depth == 32:
             return mix.astype(np.float32)
-        scale = float(2 ** (self.bit_depth - 1))
         frames = mix.shape[0]
         raw = np.asarray(self._bits.random_raw(frames), dtype=np.uint64)
+        if _dither is not None and mix.shape == (frames, 2):
+            # The compiled quantiser: the same samples as the numpy code below, in one pass.
+            out = np.empty((frames, 2), dtype=np.int16 if self.bit_depth == 16 else np.int32)
+            samples = np.ascontiguousarray(mix, dtype=np.float64)
+            _dither.quantise(samples, raw, out, frames, self.bit_depth)
+            return out
+        scale = float(2 ** (self.bit_depth - 1))
         uniform = raw.view(np.uint16).reshape(frames, 2, 2)
         quantised = mix * scale
         quantised += (uniform[:, :, 0].astype(np.float64) - uniform[:, :, 1]) * (1.0 / 65536.0)
