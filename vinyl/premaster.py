@@ -235,8 +235,10 @@ class SideObserver(Protocol):
         ...
 
 
-#: Makes the observer of a side for one render attempt, from the side and the gains used.
-ObserverFactory = Callable[[SidePlan, Mapping[str, float]], SideObserver]
+#: Makes the observer of a side for one render attempt, from the side, the gains used and
+#: the side's true peak at those gains when the peak pass measured it (dBTP, -inf when
+#: silent; None when not measured: the observer meters it).
+ObserverFactory = Callable[[SidePlan, Mapping[str, float], float | None], SideObserver]
 #: Called once the sides are rendered, before anything is moved into place: gets the
 #: observers of the final attempt and returns the findings and per-side notes for the
 #: manifest.
@@ -325,26 +327,32 @@ def render_sides(
         # The peak pass, when there is one, counts as a quarter of a render in the progress.
         share = PEAK_PASS_SHARE if _may_exceed_track_peaks(session, sides) else 0.0
         grand_total = total * (1.0 + share)
-        plan, correction_db = cut_gains(
-            session, sides, analyses, policy,
+        on_vinyl = tuple(p.track_id for side in sides for p in side.timeline.placements)
+        plan = vinyl_gain_plan(session, analyses, policy, on_vinyl)
+        planned = {gain.track_id: gain.gain_db for gain in plan.tracks}
+        peaks = side_peaks(
+            session, sides, planned, policy,
             _Progress(progress, grand_total, "measuring peaks", weight=share), cancel, workers,
         )  # fmt: skip
-        planned = {gain.track_id: gain.gain_db for gain in plan.tracks}
+        correction_db = _correction(peaks, policy)
         for attempt in range(1 + MAX_CEILING_CORRECTIONS):
             gains = {tid: gain + correction_db for tid, gain in planned.items()}
+            # The chain is linear: a side's peak at these gains is its measured peak
+            # moved by the correction, so the render's observers need not meter it again.
+            known = None if peaks is None else {n: p + correction_db for n, p in peaks.items()}
             what = "rendering sides" if attempt == 0 else "rendering again, a little lower"
             chain = vinyl_chain(session.vinyl, sides[0].timeline.sample_rate, mid=policy.mid)
             chain_description = None if chain is None else chain.describe()
             outcomes = _render_all(
-                session, sides, gains, pending, policy, file_format, digest, observers,
+                session, sides, gains, known, pending, policy, file_format, digest, observers,
                 _Progress(progress, grand_total, what, offset=share * total), cancel, workers,
             )  # fmt: skip
             # The true peak of the processed mix in floating point, before dither: the
             # processing (the mono-below allpass rotates the phase of clipped or limited
             # material) can push it past full scale, where a measure of the file would
             # see the clipped samples and not how far over the ceiling the mix is.
-            peaks = [o.true_peak_dbtp for o in outcomes.values() if o.true_peak_dbtp is not None]
-            excess = max(peaks, default=-math.inf) - policy.ceiling_dbtp
+            rendered = [o.true_peak_dbtp for o in outcomes.values() if o.true_peak_dbtp is not None]
+            excess = max(rendered, default=-math.inf) - policy.ceiling_dbtp
             if excess <= 0.0 or attempt == MAX_CEILING_CORRECTIONS:
                 if excess > 0.0:
                     logger.warning(
@@ -542,11 +550,29 @@ def ceiling_correction(
     everything in the chain is linear, so the correction is exact and the side
     files and their checks are made once, at the final level.
     """
+    peaks = side_peaks(session, sides, gains, policy, progress, cancel, workers)
+    return _correction(peaks, policy)
+
+
+def side_peaks(
+    session: Session,
+    sides: Sequence[SidePlan],
+    gains: Mapping[str, float],
+    policy: VinylLevelPolicy,
+    progress: _Progress | None = None,
+    cancel: CancelEvent | None = None,
+    workers: int = 2,
+) -> dict[str, float] | None:
+    """Return each side's processed-mix true peak at ``gains``, dBTP (-inf when silent).
+
+    The peak pass of :func:`ceiling_correction`; None when the pass is not
+    needed (no processing and no crossfade: no sample exceeds its track's peak).
+    """
     if not sides or not _may_exceed_track_peaks(session, sides):
-        return 0.0
+        return None
     progress = progress or _Progress(None, 0.0, "")
 
-    def one(side: SidePlan) -> float | None:
+    def one(side: SidePlan) -> float:
         timeline = side.timeline
         chain = vinyl_chain(session.vinyl, timeline.sample_rate, mid=policy.mid)
         meter = TruePeakMeter(timeline.sample_rate)
@@ -556,13 +582,19 @@ def ceiling_correction(
             if report is not None:
                 report(start + mix.shape[0], timeline.length)
         meter.finish()
-        return meter.peak_dbtp()
+        peak = meter.peak_dbtp()
+        return -math.inf if peak is None else peak
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sides)))) as pool:
-        peaks = [peak for peak in pool.map(one, sides) if peak is not None]
+        peaks = dict(zip([side.name for side in sides], pool.map(one, sides), strict=True))
     if cancel is not None and cancel.is_set():
         raise Cancelled("side render cancelled")
-    excess = max(peaks, default=-math.inf) - policy.ceiling_dbtp
+    return peaks
+
+
+def _correction(peaks: Mapping[str, float] | None, policy: VinylLevelPolicy) -> float:
+    """Return the gain change (dB, <= 0) that brings the highest side peak under the ceiling."""
+    excess = max((peaks or {}).values(), default=-math.inf) - policy.ceiling_dbtp
     if excess <= 0.0:
         return 0.0
     logger.info(
@@ -577,6 +609,7 @@ def _render_all(
     session: Session,
     sides: Sequence[SidePlan],
     gains: Mapping[str, float],
+    known_peaks: Mapping[str, float] | None,
     pending: Mapping[str, Path],
     policy: VinylLevelPolicy,
     file_format: FileFormat,
@@ -591,7 +624,8 @@ def _render_all(
     def one(side: SidePlan) -> _SideOutcome:
         timeline = side.timeline
         chain = vinyl_chain(session.vinyl, timeline.sample_rate, mid=policy.mid)
-        observer = None if observers is None else observers(side, gains)
+        known = None if known_peaks is None else known_peaks[side.name]
+        observer = None if observers is None else observers(side, gains, known)
         tap = _Tap(chain, timeline.sample_rate, observer)
         output = OutputFile(pending[side.name], 0, timeline.length, policy.bit_depth, file_format)
         report = render(

@@ -511,6 +511,9 @@ class SideMeters:
         The sources' analyses by track id (DC offset, PLR per track).
     settings
         The physical assumptions; default from the session's cut level.
+    true_peak_dbtp
+        The side's true peak when it is already known (the side render's peak pass,
+        moved by the gain correction; -inf for silence): the meter is then skipped.
     """
 
     def __init__(
@@ -522,6 +525,7 @@ class SideMeters:
         gains_db: Mapping[str, float],
         analyses: Mapping[str, TrackAnalysis],
         settings: SideCheckSettings | None = None,
+        true_peak_dbtp: float | None = None,
     ) -> None:
         self.session = session
         self.side = side
@@ -544,7 +548,8 @@ class SideMeters:
             cut_level_db=self.settings.cut_level_db,
             reference_dbfs=self.settings.reference_dbfs,
         )
-        self._peak = TruePeakMeter(rate)
+        self._known_peak = true_peak_dbtp
+        self._peak = TruePeakMeter(rate) if true_peak_dbtp is None else None
         self._peak_finished = False
         self._stats = SampleStats()
         self._subsonic = _SubsonicMeter(rate)
@@ -556,11 +561,15 @@ class SideMeters:
         self._high.process_lateral_vertical(motion)
         self._low.process(planar)
         self._subsonic.process(planar, self._low.last_low)
-        self._peak.process(planar)
+        if self._peak is not None:
+            self._peak.process(planar)
         self._stats.process(planar)
 
     def true_peak_dbtp(self) -> float | None:
         """Return the true peak of the mix so far, dBTP (finishes the meter: call at the end)."""
+        if self._peak is None:
+            assert self._known_peak is not None
+            return None if self._known_peak == -math.inf else self._known_peak
         if not self._peak_finished:
             self._peak.finish()
             self._peak_finished = True

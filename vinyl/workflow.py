@@ -195,7 +195,9 @@ def make_vinyl(
     layout = plan.layout
     reports: dict[str, SideReport] = {}
 
-    def meters(side: SidePlan, gains_db: Mapping[str, float]) -> SideMeters:
+    def meters(
+        side: SidePlan, gains_db: Mapping[str, float], true_peak_dbtp: float | None
+    ) -> SideMeters:
         return SideMeters(
             session,
             side,
@@ -203,6 +205,7 @@ def make_vinyl(
             gains_db=gains_db,
             analyses=analyses,
             settings=settings,
+            true_peak_dbtp=true_peak_dbtp,
         )
 
     def notes(
