@@ -200,7 +200,7 @@ def render_seam(
     timeline = seam.timeline
     if path is None:
         path = Path(tempfile.mkdtemp(prefix="runout-seam-")) / "seam.wav"
-    gains = {g.track_id: g.gain_db for g in plan.tracks} if plan is not None else {}
+    gains = plan.gains_db() if plan is not None else {}
     limiter = (
         TruePeakLimiter(timeline.sample_rate, session.loudness.true_peak_ceiling_dbtp)
         if plan is not None and plan.limiter

@@ -228,7 +228,7 @@ def deliver(
         sheet = cue_sheet(
             session, timeline, album_path.name, off_frame="error" if spec.cd_alignment else "round"
         )
-    gains = {gain.track_id: gain.gain_db for gain in plan.tracks}
+    gains = plan.gains_db()
     ceiling = session.loudness.true_peak_ceiling_dbtp
     digest = session_hash(session)
     correction_db = 0.0

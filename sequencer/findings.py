@@ -1102,7 +1102,7 @@ def check_loudness_jumps(
         The analysis of each track, by track id (its short-term profile).
     gains_db : Mapping of str to float, optional
         Gain of each track in dB, by track id, e.g. from the gain plan
-        (``{g.track_id: g.gain_db for g in plan.tracks}``); missing tracks get 0.
+        (``plan.gains_db()``); missing tracks get 0.
     threshold_lu : float, optional
         Smallest jump reported, LU.
 

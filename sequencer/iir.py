@@ -20,11 +20,9 @@ from numpy.typing import NDArray
 from sequencer import compiled
 
 _iir = compiled.load("sequencer._iir")
-#: Cascades up to this many sections have a kernel with its state in registers.
+#: Cascades up to this many sections have a kernel with its state in registers
+#: (UNROLLED in _iir.c); two different cascades at once need one of those.
 _UNROLLED = 8
-
-#: True when the compiled kernels are in use (False: scipy's loops).
-COMPILED = _iir is not None
 
 
 def sosfilt(
@@ -48,7 +46,7 @@ def sosfilt(
     (numpy.ndarray, numpy.ndarray)
         The filtered signal (a new array) and the state after it, shaped as ``x`` and ``zi``.
     """
-    if not _fast(x, zi) or sos.ndim != 2 or sos.shape[1] != 6 or np.any(sos[:, 3] != 1.0):
+    if not (_fast(x, zi) and _normalised(sos)):
         from scipy.signal import sosfilt as scipy_sosfilt
 
         return scipy_sosfilt(sos, x, axis=-1, zi=zi)
@@ -56,8 +54,9 @@ def sosfilt(
     frames = x.shape[-1]
     out = np.array(x, dtype=np.float64, order="C", ndmin=2)
     channels = out.shape[0]
-    if zi.shape != ((sections, 2) if x.ndim == 1 else (sections, channels, 2)):
-        raise ValueError(f"sosfilt: zi has shape {zi.shape}, expected ({sections}, {channels}, 2)")
+    expected = (sections, 2) if x.ndim == 1 else (sections, channels, 2)
+    if zi.shape != expected:
+        raise ValueError(f"sosfilt: zi has shape {zi.shape}, expected {expected}")
     # The kernels keep each channel's sections together: (channels, sections, 2).
     state = np.ascontiguousarray(np.reshape(zi, (sections, channels, 2)).transpose(1, 0, 2))
     _iir.sosfilt(
@@ -82,36 +81,35 @@ def sosfilt_two(
 
     The same as ``sosfilt(sos_a, x_a, zi_a)`` and ``sosfilt(sos_b, x_b, zi_b)`` (the
     mid and the side of the vinyl processing, say): the shorter cascade is padded
-    with sections that pass their input unchanged, which is exact.
+    with sections that pass their input unchanged, which is exact. A cascade may
+    have no sections (its signal comes back unchanged).
 
     Returns
     -------
     (y_a, zf_a, y_b, zf_b)
         Each signal filtered (new arrays) and its state after it.
     """
-    sections = max(sos_a.shape[0], sos_b.shape[0])
-    fast = (
-        _iir is not None
-        and 1 <= sections <= _UNROLLED
-        and x_a.shape == x_b.shape
-        and x_a.ndim == 1
-        and all(a.dtype == np.float64 for a in (x_a, x_b, zi_a, zi_b))
-        and zi_a.shape == (sos_a.shape[0], 2)
-        and zi_b.shape == (sos_b.shape[0], 2)
-        and sos_a.shape[0] > 0
-        and sos_b.shape[0] > 0
-        and bool(np.all(sos_a[:, 3] == 1.0))
-        and bool(np.all(sos_b[:, 3] == 1.0))
-    )
-    if not fast:
-        y_a, zf_a = sosfilt(sos_a, x_a, zi_a)
-        y_b, zf_b = sosfilt(sos_b, x_b, zi_b)
-        return y_a, zf_a, y_b, zf_b
+    for sos, zi in ((sos_a, zi_a), (sos_b, zi_b)):
+        if zi.shape != (sos.shape[0], 2):
+            raise ValueError(f"sosfilt_two: zi has shape {zi.shape}, expected ({sos.shape[0]}, 2)")
+    sections = max(sos_a.shape[0], sos_b.shape[0], 1)
     padded_a, state_a = _padded(sos_a, zi_a, sections)
     padded_b, state_b = _padded(sos_b, zi_b, sections)
-    y_a = np.array(x_a, dtype=np.float64, order="C")
-    y_b = np.array(x_b, dtype=np.float64, order="C")
-    _iir.sosfilt_two(padded_a, y_a, state_a, padded_b, y_b, state_b, y_a.size, sections)
+    if (
+        _fast(x_a, state_a)
+        and _fast(x_b, state_b)
+        and _normalised(padded_a)
+        and _normalised(padded_b)
+        and x_a.ndim == 1
+        and x_a.shape == x_b.shape
+        and sections <= _UNROLLED
+    ):
+        y_a = np.array(x_a, dtype=np.float64, order="C")
+        y_b = np.array(x_b, dtype=np.float64, order="C")
+        _iir.sosfilt_two(padded_a, y_a, state_a, padded_b, y_b, state_b, y_a.size, sections)
+    else:
+        y_a, state_a = sosfilt(padded_a, x_a, state_a)
+        y_b, state_b = sosfilt(padded_b, x_b, state_b)
     return y_a, state_a[: sos_a.shape[0]], y_b, state_b[: sos_b.shape[0]]
 
 
@@ -120,8 +118,8 @@ def _padded(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return ``sos`` and ``zi`` padded with identity sections to ``sections`` (C-contiguous)."""
     extra = sections - sos.shape[0]
-    padded = np.concatenate([sos, np.repeat(_IDENTITY_SECTION, extra, axis=0)])
-    state = np.concatenate([zi, np.zeros((extra, 2))])
+    padded = np.concatenate([np.reshape(sos, (-1, 6)), np.repeat(_IDENTITY_SECTION, extra, axis=0)])
+    state = np.concatenate([np.reshape(zi, (-1, 2)), np.zeros((extra, 2))])
     return np.ascontiguousarray(padded, dtype=np.float64), np.ascontiguousarray(state)
 
 
@@ -161,8 +159,9 @@ def lfilter(
     frames = x.shape[-1]
     out = np.array(x, dtype=np.float64, order="C", ndmin=2)
     channels = out.shape[0]
-    if zi.shape != ((order,) if x.ndim == 1 else (channels, order)):
-        raise ValueError(f"lfilter: zi has shape {zi.shape}, expected ({channels}, {order})")
+    expected = (order,) if x.ndim == 1 else (channels, order)
+    if zi.shape != expected:
+        raise ValueError(f"lfilter: zi has shape {zi.shape}, expected {expected}")
     state = np.array(zi, dtype=np.float64, order="C").reshape(channels, order)
     _iir.lfilter(numerator, denominator, out, state, channels, frames, order)
     return out.reshape(x.shape), state.reshape(zi.shape)
@@ -176,4 +175,11 @@ def _fast(x: NDArray[Any], zi: NDArray[Any]) -> bool:
         and x.dtype in (np.float64, np.float32)
         and zi.dtype == np.float64
         and x.shape[-1] > 0
+    )
+
+
+def _normalised(sos: NDArray[np.float64]) -> bool:
+    """Return True for at least one section of six coefficients, each with a0 = 1."""
+    return (
+        sos.ndim == 2 and sos.shape[0] > 0 and sos.shape[1] == 6 and bool(np.all(sos[:, 3] == 1.0))
     )

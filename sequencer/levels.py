@@ -116,6 +116,10 @@ class GainPlan(_Frozen):
     """How far the target is missed because of the ceiling, LU (0 when reached). In
     track mode, the largest shortfall of any track."""
 
+    def gains_db(self) -> dict[str, float]:
+        """Return each track's gain in dB by track id (what the render engine takes)."""
+        return {gain.track_id: gain.gain_db for gain in self.tracks}
+
     def track(self, track_id: str) -> TrackGain:
         """Return the planned gain of one track.
 

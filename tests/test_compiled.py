@@ -134,3 +134,23 @@ def test_the_quantiser_equals_the_numpy_encoder(bits: int, monkeypatch: pytest.M
     rails = (fast >> 8) if bits == 24 else fast
     assert rails.max() == scale - 1
     assert rails.min() == -scale
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+def test_an_empty_cascade_passes_its_signal_unchanged(
+    kernels: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vinyl chain's mid has no sections when the mid is left exact: x comes back."""
+    if not kernels:
+        monkeypatch.setattr(iir, "_iir", None)
+    rng = np.random.default_rng(5)
+    sos_b = sps.butter(4, 0.05, btype="highpass", output="sos")
+    x_a, x_b = rng.standard_normal((2, 3000))
+    zi_b = rng.standard_normal((2, 2)) * 0.1
+    none, no_state = np.zeros((0, 6)), np.zeros((0, 2))
+    y_a, zf_a, y_b, zf_b = iir.sosfilt_two(none, x_a, no_state, sos_b, x_b, zi_b)
+    expected_b, expected_zf_b = sps.sosfilt(sos_b, x_b, zi=zi_b)
+    assert np.array_equal(y_a, x_a)
+    assert zf_a.shape == (0, 2)
+    assert np.array_equal(y_b, expected_b)
+    assert np.array_equal(zf_b, expected_zf_b)

@@ -19,7 +19,14 @@ from sequencer.cache import AnalysisCache
 from sequencer.findings import Finding
 from sequencer.store import load_session
 from sequencer.timeline import probe_sources
-from tests.tui_support import analysed, make_app, small_session, wait_for, write_audio
+from tests.tui_support import (
+    analysed,
+    make_app,
+    sides_checked,
+    small_session,
+    wait_for,
+    write_audio,
+)
 from tui.app.deliver_pane import DeliverPane
 from tui.app.dialogs import ChoiceDialog, FormDialog
 from tui.app.messages import TrackAnalysed
@@ -270,10 +277,7 @@ async def test_checking_the_sides_is_the_core_check(session_path, tmp_path, cach
     app = make_app(session_path, cache_dir)
     async with app.run_test(size=SIZE) as pilot:
         await analysed(pilot, app)
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("s", "y", "c")
-        await wait_for(pilot, lambda: app.side_reports_for is app.session, timeout=120)
+        await sides_checked(pilot, app)
         session = app.session
         expected = check_vinyl(
             session,
@@ -305,10 +309,7 @@ async def test_a_side_finding_is_readable_in_full(session_path, tmp_path, cache_
     app = make_app(session_path, cache_dir)
     async with app.run_test(size=size) as pilot:
         await analysed(pilot, app)
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("s", "y", "c")
-        await wait_for(pilot, lambda: app.side_reports_for is app.session, timeout=120)
+        await sides_checked(pilot, app)
         first, second = app.session.order[:2]
         titles = {t.id: t.title for t in app.session.tracks}
         findings = (

@@ -337,3 +337,13 @@ def test_a_run_of_esses_is_one_finding(tmp_path: Path) -> None:
 def test_codes_table() -> None:
     assert HF_CODES["VINYL-HF-SLOPE"].severity is Severity.ERROR
     assert HF_CODES["VINYL-HF-TRACING"].severity is Severity.WARNING
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 7, 24, 25])
+def test_row_medians_equal_numpy_median(width: int) -> None:
+    """The partition-based running median gives np.median's values, even widths and ties too."""
+    from vinyl.highfreq import _row_medians
+
+    rng = np.random.default_rng(width)
+    rows = np.round(rng.normal(-30.0, 6.0, (50, width)), 1)  # rounded: ties happen
+    assert np.array_equal(_row_medians(rows), np.median(rows, axis=1))

@@ -89,3 +89,11 @@ async def analysed(pilot: object, app: RunoutApp) -> None:
         ),
     )
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def sides_checked(pilot: object, app: RunoutApp) -> None:
+    """Open the Vinyl tab, accept the proposed split and wait for the side checks."""
+    await pilot.press("2")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.press("s", "y", "c")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: app.side_reports_for is app.session, timeout=120)

@@ -315,7 +315,7 @@ def command_check(arguments: argparse.Namespace, out: Console, err: Console) -> 
         session,
         analyses=analyses,
         cd=True if arguments.cd else None,
-        gains_db={gain.track_id: gain.gain_db for gain in plan.tracks},
+        gains_db=plan.gains_db(),
     )
     if arguments.json:
         out.file.write(to_json(findings) + "\n")

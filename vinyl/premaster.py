@@ -327,13 +327,11 @@ def render_sides(
         # The peak pass, when there is one, counts as a quarter of a render in the progress.
         share = PEAK_PASS_SHARE if _may_exceed_track_peaks(session, sides) else 0.0
         grand_total = total * (1.0 + share)
-        on_vinyl = tuple(p.track_id for side in sides for p in side.timeline.placements)
-        plan = vinyl_gain_plan(session, analyses, policy, on_vinyl)
-        planned = {gain.track_id: gain.gain_db for gain in plan.tracks}
-        peaks = side_peaks(
-            session, sides, planned, policy,
+        plan, peaks = _plan_and_peaks(
+            session, sides, analyses, policy,
             _Progress(progress, grand_total, "measuring peaks", weight=share), cancel, workers,
         )  # fmt: skip
+        planned = plan.gains_db()
         correction_db = _correction(peaks, policy)
         for attempt in range(1 + MAX_CEILING_CORRECTIONS):
             gains = {tid: gain + correction_db for tid, gain in planned.items()}
@@ -525,33 +523,31 @@ def cut_gains(
     """Return the gain plan of the tracks on ``sides`` and the ceiling correction, dB.
 
     The level the sides are cut at is each track's planned gain plus the
-    correction (:func:`ceiling_correction`); the side files and a check without
+    correction: the gain change (dB, <= 0) that keeps every side's processed mix
+    under the ceiling, from a light pass per side (:func:`side_peaks`) when the
+    processing or a crossfade can lift a peak above the tracks' own. Everything in
+    the chain is linear, so the correction is exact and the side files and their
+    checks are made once, at the final level. The side files and a check without
     files (:func:`vinyl.workflow.check_vinyl`) both take it from here.
     """
-    on_vinyl = tuple(p.track_id for side in sides for p in side.timeline.placements)
-    plan = vinyl_gain_plan(session, analyses, policy, on_vinyl)
-    planned = {gain.track_id: gain.gain_db for gain in plan.tracks}
-    return plan, ceiling_correction(session, sides, planned, policy, progress, cancel, workers)
+    plan, peaks = _plan_and_peaks(session, sides, analyses, policy, progress, cancel, workers)
+    return plan, _correction(peaks, policy)
 
 
-def ceiling_correction(
+def _plan_and_peaks(
     session: Session,
     sides: Sequence[SidePlan],
-    gains: Mapping[str, float],
+    analyses: Mapping[str, TrackAnalysis],
     policy: VinylLevelPolicy,
-    progress: _Progress | None = None,
-    cancel: CancelEvent | None = None,
-    workers: int = 2,
-) -> float:
-    """Return the gain change (dB, <= 0) that keeps every side's processed mix under the ceiling.
-
-    A light pass per side (mix, processing, true-peak meter; nothing written)
-    when the processing or a crossfade can lift a peak above the tracks' own;
-    everything in the chain is linear, so the correction is exact and the side
-    files and their checks are made once, at the final level.
-    """
-    peaks = side_peaks(session, sides, gains, policy, progress, cancel, workers)
-    return _correction(peaks, policy)
+    progress: _Progress | None,
+    cancel: CancelEvent | None,
+    workers: int,
+) -> tuple[GainPlan, dict[str, float] | None]:
+    """Return the gain plan of the tracks on ``sides`` and each side's peak at it."""
+    on_vinyl = tuple(p.track_id for side in sides for p in side.timeline.placements)
+    plan = vinyl_gain_plan(session, analyses, policy, on_vinyl)
+    peaks = side_peaks(session, sides, plan.gains_db(), policy, progress, cancel, workers)
+    return plan, peaks
 
 
 def side_peaks(
@@ -565,7 +561,7 @@ def side_peaks(
 ) -> dict[str, float] | None:
     """Return each side's processed-mix true peak at ``gains``, dBTP (-inf when silent).
 
-    The peak pass of :func:`ceiling_correction`; None when the pass is not
+    The peak pass of :func:`cut_gains`; None when the pass is not
     needed (no processing and no crossfade: no sample exceeds its track's peak).
     """
     if not sides or not _may_exceed_track_peaks(session, sides):

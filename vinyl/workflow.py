@@ -139,7 +139,7 @@ def check_vinyl(
     layout = plan.layout
     sides = [side for side in layout.sides if side.timeline.placements]
     gain_plan, correction = cut_gains(session, sides, analyses, policy, cancel=cancel)
-    gains = {gain.track_id: gain.gain_db + correction for gain in gain_plan.tracks}
+    gains = {track_id: gain + correction for track_id, gain in gain_plan.gains_db().items()}
     reports = check_layout(
         session,
         layout,

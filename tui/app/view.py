@@ -322,7 +322,7 @@ def album_findings(
         return check_session(
             session,
             analyses={t: analyses[t] for t in session.order} if complete else None,
-            gains_db={g.track_id: g.gain_db for g in plan.tracks} if plan else None,
+            gains_db=plan.gains_db() if plan else None,
         )
     except RunoutError:
         return []
