@@ -5,9 +5,11 @@ state carried over. scipy filters each channel on its own at about 10 ns a
 sample; the compiled kernels of ``sequencer._iir`` filter two channels at once in
 one vector register, three to four times faster, and give the same output to the
 last bit (same operations, same order, no fused multiply-add; the tests check
-it). When the kernels were not compiled (no C compiler when runout was
-installed) or the input is not real float64, these functions call scipy, so a
-render never depends on how runout was installed.
+it). The kernels read blocks with any strides (a transposed interleaved block is
+not copied), and the vinyl chain's mid/side matrix runs inside its kernel. When
+the kernels were not compiled (no C compiler when runout was installed) or the
+input is not real float64, these functions call scipy, so a render never
+depends on how runout was installed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sequencer import compiled
 
 _iir = compiled.load("sequencer._iir")
 #: Cascades up to this many sections have a kernel with its state in registers
-#: (UNROLLED in _iir.c); two different cascades at once need one of those.
+#: (UNROLLED in _iir.c); the mid/side filter needs one of those.
 _UNROLLED = 8
 
 
@@ -52,65 +54,31 @@ def sosfilt(
         return scipy_sosfilt(sos, x, axis=-1, zi=zi)
     sections = sos.shape[0]
     frames = x.shape[-1]
-    out = np.array(x, dtype=np.float64, order="C", ndmin=2)
-    channels = out.shape[0]
+    signal = _float64_rows(x)
+    channels = signal.shape[0]
     expected = (sections, 2) if x.ndim == 1 else (sections, channels, 2)
     if zi.shape != expected:
         raise ValueError(f"sosfilt: zi has shape {zi.shape}, expected {expected}")
     # The kernels keep each channel's sections together: (channels, sections, 2).
     state = np.ascontiguousarray(np.reshape(zi, (sections, channels, 2)).transpose(1, 0, 2))
+    out = np.empty((channels, frames))
     _iir.sosfilt(
-        np.ascontiguousarray(sos, dtype=np.float64), out, state, channels, frames, sections
+        np.ascontiguousarray(sos, dtype=np.float64), signal, out, state, channels, frames, sections
     )
     return out.reshape(x.shape), state.transpose(1, 0, 2).reshape(zi.shape)
 
 
+def _float64_rows(x: NDArray[Any]) -> NDArray[np.float64]:
+    """Return ``x`` as float64 rows (channels, frames): a view when it is float64 already.
+
+    The kernels read any strides, so a transposed or sliced block is not copied.
+    """
+    rows = x if x.ndim == 2 else x[np.newaxis, :]
+    return rows if rows.dtype == np.float64 else rows.astype(np.float64)
+
+
 #: A section that passes its input unchanged (pads the shorter of two cascades).
 _IDENTITY_SECTION = np.array([[1.0, 0.0, 0.0, 1.0, 0.0, 0.0]])
-
-
-def sosfilt_two(
-    sos_a: NDArray[np.float64],
-    x_a: NDArray[np.float64],
-    zi_a: NDArray[np.float64],
-    sos_b: NDArray[np.float64],
-    x_b: NDArray[np.float64],
-    zi_b: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Filter two 1-D signals through two different cascades at the cost of one.
-
-    The same as ``sosfilt(sos_a, x_a, zi_a)`` and ``sosfilt(sos_b, x_b, zi_b)`` (the
-    mid and the side of the vinyl processing, say): the shorter cascade is padded
-    with sections that pass their input unchanged, which is exact. A cascade may
-    have no sections (its signal comes back unchanged).
-
-    Returns
-    -------
-    (y_a, zf_a, y_b, zf_b)
-        Each signal filtered (new arrays) and its state after it.
-    """
-    for sos, zi in ((sos_a, zi_a), (sos_b, zi_b)):
-        if zi.shape != (sos.shape[0], 2):
-            raise ValueError(f"sosfilt_two: zi has shape {zi.shape}, expected ({sos.shape[0]}, 2)")
-    sections = max(sos_a.shape[0], sos_b.shape[0], 1)
-    padded_a, state_a = _padded(sos_a, zi_a, sections)
-    padded_b, state_b = _padded(sos_b, zi_b, sections)
-    if (
-        _fast(x_a, state_a)
-        and _fast(x_b, state_b)
-        and _normalised(padded_a)
-        and _normalised(padded_b)
-        and x_a.ndim == 1
-        and x_a.shape == x_b.shape
-        and sections <= _UNROLLED
-    ):
-        y_a = np.array(x_a, dtype=np.float64, order="C")
-        y_b = np.array(x_b, dtype=np.float64, order="C")
-        _iir.sosfilt_two(padded_a, y_a, state_a, padded_b, y_b, state_b, y_a.size, sections)
-    else:
-        y_a, state_a = sosfilt(padded_a, x_a, state_a)
-        y_b, state_b = sosfilt(padded_b, x_b, state_b)
-    return y_a, state_a[: sos_a.shape[0]], y_b, state_b[: sos_b.shape[0]]
 
 
 def _padded(
@@ -121,6 +89,77 @@ def _padded(
     padded = np.concatenate([np.reshape(sos, (-1, 6)), np.repeat(_IDENTITY_SECTION, extra, axis=0)])
     state = np.concatenate([np.reshape(zi, (-1, 2)), np.zeros((extra, 2))])
     return np.ascontiguousarray(padded, dtype=np.float64), np.ascontiguousarray(state)
+
+
+def mid_side_sosfilt(
+    sos_mid: NDArray[np.float64],
+    zi_mid: NDArray[np.float64],
+    sos_side: NDArray[np.float64],
+    zi_side: NDArray[np.float64],
+    planar: NDArray[np.float64],
+    out: NDArray[np.float64],
+    h: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Filter the mid and the side of a stereo block through their own cascades.
+
+    The same, to the last bit, as this numpy code (which runs when the kernels
+    were not compiled)::
+
+        mid, side = (l + r) * h, (l - r) * h
+        mid, zf_mid = sosfilt(sos_mid, mid, zi_mid)
+        side, zf_side = sosfilt(sos_side, side, zi_side)
+        out[0], out[1] = (mid + side) * h, (mid - side) * h
+
+    but in one pass over the block: no temporaries, and ``planar`` and ``out`` may
+    have any strides (the rows of a transposed interleaved block), or be the same
+    array. A cascade may have no sections.
+
+    Parameters
+    ----------
+    sos_mid, zi_mid, sos_side, zi_side
+        The cascades, shape (sections, 6), and their states, shape (sections, 2).
+    planar
+        Left and right, shape (2, frames), float64.
+    out
+        Where the filtered left and right go, shape (2, frames), float64.
+    h
+        The matrix's scale (sqrt(1/2) for an orthonormal mid/side).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The states of the mid and the side cascades after the block.
+    """
+    for sos, zi in ((sos_mid, zi_mid), (sos_side, zi_side)):
+        if zi.shape != (sos.shape[0], 2):
+            raise ValueError(
+                f"mid_side_sosfilt: zi has shape {zi.shape}, expected ({sos.shape[0]}, 2)"
+            )
+    sections = max(sos_mid.shape[0], sos_side.shape[0], 1)
+    padded_mid, state_mid = _padded(sos_mid, zi_mid, sections)
+    padded_side, state_side = _padded(sos_side, zi_side, sections)
+    if (
+        _fast(planar, state_mid)
+        and planar.dtype == np.float64
+        and out.dtype == np.float64
+        and _normalised(padded_mid)
+        and _normalised(padded_side)
+        and sections <= _UNROLLED
+    ):
+        _iir.mid_side(
+            padded_mid, state_mid, padded_side, state_side, planar, out, planar.shape[1],
+            sections, h,
+        )  # fmt: skip
+        return state_mid[: sos_mid.shape[0]], state_side[: sos_side.shape[0]]
+    mid = (planar[0] + planar[1]) * h
+    side = (planar[0] - planar[1]) * h
+    if sos_mid.shape[0]:
+        mid, zi_mid = sosfilt(sos_mid, mid, zi_mid)
+    if sos_side.shape[0]:
+        side, zi_side = sosfilt(sos_side, side, zi_side)
+    out[0] = (mid + side) * h
+    out[1] = (mid - side) * h
+    return zi_mid, zi_side
 
 
 def lfilter(
@@ -157,13 +196,14 @@ def lfilter(
     numerator[: b.size] = b / a[0]
     denominator[: a.size] = a / a[0]
     frames = x.shape[-1]
-    out = np.array(x, dtype=np.float64, order="C", ndmin=2)
-    channels = out.shape[0]
+    signal = _float64_rows(x)
+    channels = signal.shape[0]
     expected = (order,) if x.ndim == 1 else (channels, order)
     if zi.shape != expected:
         raise ValueError(f"lfilter: zi has shape {zi.shape}, expected {expected}")
     state = np.array(zi, dtype=np.float64, order="C").reshape(channels, order)
-    _iir.lfilter(numerator, denominator, out, state, channels, frames, order)
+    out = np.empty((channels, frames))
+    _iir.lfilter(numerator, denominator, signal, out, state, channels, frames, order)
     return out.reshape(x.shape), state.reshape(zi.shape)
 
 

@@ -80,7 +80,11 @@ class BusProcessor(Protocol):
         ...
 
     def process(self, planar: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Process a block; the output is delayed by ``latency`` samples."""
+        """Process a block (2, frames); the output is delayed by ``latency`` samples.
+
+        The block may be a view with any strides (the planar view of the
+        interleaved mix); the output may be one too.
+        """
         ...
 
     def flush(self) -> NDArray[np.float64]:
@@ -692,7 +696,9 @@ def _limit(
     reduction: dict[str, float],
 ) -> NDArray[np.float64]:
     """Run the limiter on a block (frames, 2); note its largest gain reduction per track."""
-    out = np.ascontiguousarray(limiter.process(np.ascontiguousarray(mix.T)).T)
+    # The processor gets the block's planar view; a processor that returns the planar
+    # view of interleaved memory (the vinyl chain does) spares the copy back.
+    out = np.ascontiguousarray(limiter.process(mix.T).T)
     _note_reduction(limiter, out.shape[0], timeline, reduction)
     return out
 

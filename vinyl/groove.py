@@ -72,7 +72,11 @@ def lateral_vertical(planar: NDArray[np.float64]) -> NDArray[np.float64]:
     if planar.shape[0] == 1:
         planar = np.concatenate([planar, planar])
     left, right = planar[0], planar[1]
-    return np.stack([(left + right) / _SQRT2, (left - right) / _SQRT2])
+    motion = np.empty((2, planar.shape[1]))
+    np.add(left, right, out=motion[0])
+    np.subtract(left, right, out=motion[1])
+    motion /= _SQRT2
+    return motion
 
 
 def velocity_scale(cut_level_db: float, reference_dbfs: float) -> float:

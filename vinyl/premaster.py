@@ -481,7 +481,6 @@ class _Tap(ZeroLatencyProcessor):
     def process(self, planar: NDArray[np.float64]) -> NDArray[np.float64]:
         """Process a block (2, frames) and meter it."""
         out = planar if self._chain is None else self._chain.process(planar)
-        out = np.ascontiguousarray(out, dtype=np.float64)
         if self._observer is not None:
             self._observer.process(out)
         else:
@@ -574,7 +573,7 @@ def side_peaks(
         meter = TruePeakMeter(timeline.sample_rate)
         report = progress.for_side(side.name)
         for start, mix in mixed_blocks(timeline, gains, limiter=chain, cancel=cancel):
-            meter.process(np.ascontiguousarray(mix.T))
+            meter.process(mix.T)
             if report is not None:
                 report(start + mix.shape[0], timeline.length)
         meter.finish()

@@ -302,14 +302,13 @@ class VinylChain(ZeroLatencyProcessor):
             The processed block, shape (2, frames).
         """
         block = _check_planar(planar)
-        mid = (block[0] + block[1]) * _SQRT_HALF
-        side = (block[0] - block[1]) * _SQRT_HALF
-        mid, self._mid_state, side, self._side_state = iir.sosfilt_two(
-            self._mid_sos, mid, self._mid_state, self._side_sos, side, self._side_state
-        )
-        out = np.empty_like(block)
-        out[0] = (mid + side) * _SQRT_HALF
-        out[1] = (mid - side) * _SQRT_HALF
+        # The output's samples are interleaved (frames, 2) in memory, as the encoder
+        # takes them; this returns its planar view, so neither side copies a transpose.
+        out = np.empty((block.shape[1], 2)).T
+        self._mid_state, self._side_state = iir.mid_side_sosfilt(
+            self._mid_sos, self._mid_state, self._side_sos, self._side_state, block, out,
+            _SQRT_HALF,
+        )  # fmt: skip
         self._advance(block.shape[1])
         return out
 
