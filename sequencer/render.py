@@ -727,7 +727,7 @@ def _mix(
     count: int,
 ) -> NDArray[np.float64]:
     """Sum every track sounding in ``position .. position + count`` into (count, 2)."""
-    mix = np.zeros((count, 2))
+    mix = _BlockSum(count)
     stop = position + count
     for index, placement in enumerate(timeline.placements):
         if placement.end <= position or placement.start >= stop:
@@ -745,14 +745,46 @@ def _mix(
         offset = lo - position
         for piece in reader.read_pieces(hi - lo):
             size = piece.shape[0]
-            target = mix[offset : offset + size]
             if shaped:
-                target += piece * envelope(placement, local, local + size, gain)[:, None]
-            else:  # the common case: a plain gain, one pass
-                target += piece * level
+                mix.add(offset, piece, envelope(placement, local, local + size, gain)[:, None])
+            else:  # the common case: a plain gain
+                mix.add(offset, piece, level)
             offset += size
             local += size
-    return mix
+    return mix.finish()
+
+
+class _BlockSum:
+    """A block's mix, summed without a zeroed buffer or a temporary per piece.
+
+    The first piece to reach a stretch of the block is scaled straight into it,
+    later ones (a crossfade's second track) are added; stretches no piece reached
+    are zeroed at the end. The sums are those of adding every piece to zeros.
+    """
+
+    def __init__(self, frames: int) -> None:
+        self._mix = np.empty((frames, 2))
+        self._filled = 0  # every frame before this one holds its sum so far
+
+    def add(self, offset: int, piece: NDArray[np.float64], factor: Any) -> None:
+        """Add ``piece * factor`` at frame ``offset`` (factor: a number or (frames, 1))."""
+        end = offset + piece.shape[0]
+        if offset > self._filled:
+            self._mix[self._filled : offset] = 0.0
+            self._filled = offset
+        overlap = max(0, min(end, self._filled) - offset)
+        if overlap:
+            head = factor if np.ndim(factor) == 0 else factor[:overlap]
+            self._mix[offset : offset + overlap] += piece[:overlap] * head
+        if end > self._filled:
+            tail = factor if np.ndim(factor) == 0 else factor[overlap:]
+            np.multiply(piece[overlap:], tail, out=self._mix[offset + overlap : end])
+            self._filled = end
+
+    def finish(self) -> NDArray[np.float64]:
+        """Return the mix, (frames, 2), silence where no piece fell."""
+        self._mix[self._filled :] = 0.0
+        return self._mix
 
 
 def _has_fade(placement: Placement, begin: int, end: int) -> bool:
