@@ -2,7 +2,7 @@
 
 ``sequencer._iir`` makes the meters and the vinyl processing three to four times
 faster at filtering; ``sequencer._dither`` dithers and rounds the output in one
-pass. Both are optional: without a C compiler the install goes on and runout
+pass; ``sequencer._truepeak`` scans for the true peak. Both are optional: without a C compiler the install goes on and runout
 uses scipy and numpy instead, with bit-identical results (see sequencer/compiled.py).
 """
 
@@ -16,6 +16,6 @@ FLAGS = [] if sys.platform == "win32" else ["-O2", "-ffp-contract=off"]
 setup(
     ext_modules=[
         Extension(name, [f"{name.replace('.', '/')}.c"], extra_compile_args=FLAGS, optional=True)
-        for name in ("sequencer._iir", "sequencer._dither")
+        for name in ("sequencer._iir", "sequencer._dither", "sequencer._truepeak")
     ]
 )

@@ -1,9 +1,10 @@
 """runout's optional compiled kernels, and whether this installation has them.
 
-``sequencer._iir`` (IIR filters) and ``sequencer._dither`` (output quantiser) are
-C extensions built by ``setup.py`` when a C compiler is present. Each has a
-numpy or scipy twin that gives the same result to the last bit, used when the
-kernel is missing, so a render never depends on how runout was installed.
+``sequencer._iir`` (IIR filters), ``sequencer._dither`` (output quantiser) and
+``sequencer._truepeak`` (true-peak scan) are C extensions built by ``setup.py``
+when a C compiler is present. Each has a numpy or scipy twin that gives the same
+result to the last bit, used when the kernel is missing, so a render never
+depends on how runout was installed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import importlib
 from typing import Any
 
 #: The compiled modules runout looks for.
-KERNELS = ("sequencer._iir", "sequencer._dither")
+KERNELS = ("sequencer._iir", "sequencer._dither", "sequencer._truepeak")
 
 
 def load(name: str) -> Any:

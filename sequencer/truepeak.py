@@ -10,6 +10,10 @@ magnitude of the samples under the filter times the largest L1 norm of the
 filter's phases (``gain_bound``). So the meter only interpolates chunks whose
 neighbourhood could beat the running maximum. The result is the same as
 interpolating everything (no approximation), which the tests check.
+
+The scan runs in ``sequencer._truepeak`` when it was compiled; the numpy code
+here sums every interpolated value in the same order (first tap to last, no
+fused multiply-add), so the peak is the same to the last bit either way.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
+
+from sequencer import compiled
+
+_truepeak = compiled.load("sequencer._truepeak")
 
 #: Taps per polyphase branch of the interpolator.
 TAPS_PER_PHASE = 16
@@ -71,22 +79,6 @@ def interpolator_phases(factor: int) -> NDArray[np.float64]:
     return np.asarray(phases)
 
 
-def _banded_matrix(phases: NDArray[np.float64], chunk: int) -> NDArray[np.float64]:
-    """Build a matrix that maps ``chunk + TAPS - 1`` samples to every phase of ``chunk`` windows.
-
-    Column ``w * P + p`` holds phase ``p`` placed at row offset ``w``; a row of
-    samples times this matrix gives all interpolated values of the chunk in one
-    BLAS call, which is several times faster than a gather per window. (float32
-    would be twice as fast again, but its rounding made the result depend, in the
-    sixth decimal, on how the programme was cut into blocks.)
-    """
-    count, taps = phases.shape
-    banded = np.zeros((chunk + taps - 1, chunk * count))
-    for window in range(chunk):
-        banded[window : window + taps, window * count : (window + 1) * count] = phases.T
-    return banded
-
-
 class TruePeakMeter:
     """Streaming true-peak meter for audio of shape (frames, channels).
 
@@ -108,7 +100,6 @@ class TruePeakMeter:
             interpolator_phases(self.factor) if self.factor > 1 else np.zeros((0, TAPS_PER_PHASE))
         )
         self.gain_bound = float(np.abs(self.phases).sum(axis=1).max()) if self.factor > 1 else 1.0
-        self._banded = _banded_matrix(self.phases, self.chunk)
         self._history = np.zeros((channels, TAPS_PER_PHASE - 1))
         # Work buffers, reused from block to block (allocating them anew costs page faults).
         self._buffer = np.zeros(0)
@@ -155,33 +146,41 @@ class TruePeakMeter:
             self.process(np.zeros((self.channels, TAPS_PER_PHASE // 2)))
 
     def _process_channel(self, extended: NDArray[np.float64], windows: int) -> None:
-        """Interpolate the windows of one channel that could beat the running peak.
+        """Take the samples of one channel and interpolate the windows that could beat the peak.
 
         ``extended`` holds ``TAPS - 1`` samples of history, the block, then zeros
         up to a whole number of chunks plus one; window ``w`` is
         ``extended[w : w + TAPS]`` and yields the values between its two middle
-        samples.
+        samples. The windows of chunk ``c`` lie inside chunks ``c`` and ``c + 1``, so
+        a chunk is interpolated only when the larger of those two chunks' peaks,
+        times ``gain_bound``, beats the peak after this block's samples.
         """
+        if _truepeak is not None:
+            self._peak, interpolated = _truepeak.scan(
+                extended, windows, self.phases, self.phases.shape[0], TAPS_PER_PHASE,
+                self.chunk, self.gain_bound, self._peak,
+            )  # fmt: skip
+            self.interpolated_samples += interpolated
+            return
         chunk = self.chunk
         magnitude = np.abs(extended, out=self._magnitude[: extended.size])
         chunk_max = np.maximum.reduceat(magnitude, self._chunk_starts(extended.size))
-        self._peak = max(self._peak, float(chunk_max.max()))
-        # The windows starting in chunk c lie inside chunks c and c + 1 (TAPS <= chunk + 1).
+        threshold = max(self._peak, float(chunk_max.max()))
         bound = np.maximum(chunk_max[:-1], chunk_max[1:]) * self.gain_bound
-        candidates = np.flatnonzero(bound > self._peak)
+        candidates = np.flatnonzero(bound > threshold)
+        candidates = candidates[candidates * chunk < windows]
+        self._peak = threshold
         if candidates.size == 0:
             return
-        # Interpolate whole candidate chunks at once: one row of samples per chunk
-        # times a banded matrix that holds every phase for every window of the chunk.
-        rows = sliding_window_view(extended, self._banded.shape[0])[candidates * chunk]
-        interpolated = rows @ self._banded
-        partial = windows - (windows // chunk) * chunk
-        if partial and candidates[-1] == windows // chunk:
-            # The last chunk is only partly this block's: its later windows need
-            # samples of the next block and are evaluated then.
-            interpolated[-1, partial * self._banded.shape[1] // chunk :] = 0.0
         self.interpolated_samples += candidates.size * chunk
-        self._peak = max(self._peak, float(interpolated.max()), float(-interpolated.min()))
+        starts = (candidates[:, np.newaxis] * chunk + np.arange(chunk)).ravel()
+        rows = sliding_window_view(extended, TAPS_PER_PHASE)[starts[starts < windows]]
+        for phase in self.phases:
+            # Tap by tap, in the compiled scan's order, so both give the same peak.
+            value = rows[:, 0] * phase[0]
+            for tap in range(1, TAPS_PER_PHASE):
+                value += rows[:, tap] * phase[tap]
+            self._peak = max(self._peak, float(np.abs(value).max()))
 
     def _chunk_starts(self, length: int) -> NDArray[np.intp]:
         """Start index of every chunk in a buffer of ``length`` samples (cached)."""

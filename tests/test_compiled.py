@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.signal as sps
 
-from sequencer import compiled, iir, render
+from sequencer import compiled, iir, render, truepeak
 
 needs_kernels = pytest.mark.skipif(
     bool(compiled.missing()) and not os.environ.get("RUNOUT_REQUIRE_KERNELS"),
@@ -176,3 +176,33 @@ def test_the_mid_side_filter_equals_its_numpy_recipe(
         in_place, in_place, h,
     )  # fmt: skip
     assert np.array_equal(in_place, expected)
+
+
+@needs_kernels
+@pytest.mark.parametrize("rate", [44100, 96000])
+def test_the_true_peak_scan_equals_the_numpy_meter(
+    rate: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same peak to the last bit, and the same chunks interpolated, in uneven blocks.
+
+    Loud noise (most chunks interpolated) with a planted inter-sample over, then
+    quiet noise under it (most chunks skipped by the bound).
+    """
+    rng = np.random.default_rng(rate)
+    loud = rng.uniform(-0.5, 0.5, (2, 7001))
+    loud[1, 3000:3008] = [0.7, 0.7, -0.7, -0.7, 0.7, 0.7, -0.7, -0.7]
+    signal = np.concatenate((loud, rng.uniform(-0.05, 0.05, (2, 9000))), axis=1)
+
+    def metered() -> tuple[float, int]:
+        meter = truepeak.TruePeakMeter(rate)
+        for start, stop in [(0, 1), (1, 17), (17, 5000), (5000, 16001)]:
+            meter.process(signal[:, start:stop])
+        meter.finish()
+        return meter.peak, meter.interpolated_samples
+
+    fast = metered()
+    monkeypatch.setattr(truepeak, "_truepeak", None)
+    slow = metered()
+    assert fast == slow
+    assert fast[0] > 0.9  # the planted over: 0.7 at the samples, about 0.99 between them
+    assert fast[1] < signal.size  # the quiet part was skipped
