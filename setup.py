@@ -2,8 +2,9 @@
 
 ``sequencer._iir`` makes the meters and the vinyl processing three to four times
 faster at filtering; ``sequencer._dither`` dithers and rounds the output in one
-pass; ``sequencer._truepeak`` scans for the true peak. Both are optional: without a C compiler the install goes on and runout
-uses scipy and numpy instead, with bit-identical results (see sequencer/compiled.py).
+pass; ``sequencer._truepeak`` scans for the true peak. All are optional: without
+a C compiler the install goes on and runout uses scipy and numpy instead, with
+bit-identical results (see sequencer/compiled.py).
 """
 
 import sys

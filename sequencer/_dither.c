@@ -10,7 +10,9 @@
  * where u0 and u1 are the frame's two 16-bit uniforms for the channel (the
  * frame's 64-bit random word seen as four uint16: channel c takes the words
  * 2c and 2c + 1). 24-bit samples are returned in the top of an int32, as
- * libsndfile expects. The build turns off floating-point contraction.
+ * libsndfile expects, or as three little-endian bytes, as runout's own WAV
+ * writer (sequencer.wavfile) stores them. The build turns off floating-point
+ * contraction.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -26,8 +28,23 @@ static int check_buffer(Py_buffer *view, Py_ssize_t bytes, const char *name)
     return 0;
 }
 
+/* floor(q) clipped to [low, high] (whole numbers), as numpy's floor then clip: below
+ * low and from high + 1 on the rails; in between, truncation corrected for
+ * negative fractions (exact there, and much faster than a call to floor). */
+static inline double floor_clipped(double q, double low, double high)
+{
+    if (q < low) {
+        return low;
+    }
+    if (q >= high + 1.0) {
+        return high;
+    }
+    double t = (double)(int64_t)q;
+    return t > q ? t - 1.0 : t;
+}
+
 static void quantise(const double *mix, const uint16_t *uniform, Py_ssize_t frames, int bits,
-                     void *out)
+                     int packed, void *out)
 {
     const double scale = (double)(1L << (bits - 1));
     const double low = -scale, high = scale - 1.0;
@@ -37,34 +54,40 @@ static void quantise(const double *mix, const uint16_t *uniform, Py_ssize_t fram
         double q = mix[i] * scale;
         q += dither;
         q += 0.5;
-        q = floor(q);
-        q = q < low ? low : (q > high ? high : q);
+        int32_t value = (int32_t)floor_clipped(q, low, high);
         if (bits == 16) {
-            ((int16_t *)out)[i] = (int16_t)q;
+            ((int16_t *)out)[i] = (int16_t)value;
+        }
+        else if (packed) { /* three little-endian bytes, as a WAV file holds them */
+            uint8_t *bytes = (uint8_t *)out + 3 * i;
+            bytes[0] = (uint8_t)(value & 0xff);
+            bytes[1] = (uint8_t)((value >> 8) & 0xff);
+            bytes[2] = (uint8_t)((value >> 16) & 0xff);
         }
         else {
-            ((int32_t *)out)[i] = (int32_t)((uint32_t)(int32_t)q << 8);
+            ((int32_t *)out)[i] = (int32_t)((uint32_t)value << 8);
         }
     }
 }
 
 PyDoc_STRVAR(quantise_doc,
-             "quantise(mix, uniform, out, frames, bits)\n\n"
+             "quantise(mix, uniform, out, frames, bits, packed)\n\n"
              "Dither and round mix (frames, 2) float64 into out: int16 (frames, 2) for 16\n"
-             "bits, int32 (frames, 2) holding 24-bit samples in its top for 24 bits.\n"
+             "bits; for 24 bits int32 (frames, 2) holding the samples in its top, or when\n"
+             "packed three little-endian bytes per sample (frames, 2, 3).\n"
              "uniform holds one 64-bit random word per frame.");
 
 static PyObject *py_quantise(PyObject *self, PyObject *args)
 {
     Py_buffer mix, uniform, out;
     Py_ssize_t frames;
-    int bits;
+    int bits, packed;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*w*ni", &mix, &uniform, &out, &frames, &bits)) {
+    if (!PyArg_ParseTuple(args, "y*y*w*nip", &mix, &uniform, &out, &frames, &bits, &packed)) {
         return NULL;
     }
     PyObject *result = NULL;
-    Py_ssize_t width = bits == 16 ? 2 : 4;
+    Py_ssize_t width = bits == 16 ? 2 : (packed ? 3 : 4);
     if ((bits != 16 && bits != 24) || frames < 0) {
         PyErr_SetString(PyExc_ValueError, "quantise: bits must be 16 or 24");
     }
@@ -72,7 +95,8 @@ static PyObject *py_quantise(PyObject *self, PyObject *args)
              check_buffer(&uniform, frames * 8, "uniform") == 0 &&
              check_buffer(&out, frames * 2 * width, "out") == 0) {
         Py_BEGIN_ALLOW_THREADS
-        quantise((const double *)mix.buf, (const uint16_t *)uniform.buf, frames, bits, out.buf);
+        quantise((const double *)mix.buf, (const uint16_t *)uniform.buf, frames, bits, packed,
+                 out.buf);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

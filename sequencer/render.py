@@ -29,7 +29,7 @@ import numpy as np
 import soundfile
 from numpy.typing import NDArray
 
-from sequencer import compiled
+from sequencer import compiled, wavfile
 from sequencer.allocator import keep_freed_blocks
 from sequencer.audio import check_finite, open_audio
 from sequencer.errors import AudioError, Cancelled, RenderError
@@ -342,17 +342,27 @@ class _Encoder:
         self.bit_depth = bit_depth
         self._bits = np.random.PCG64(seed)
 
-    def encode(self, mix: NDArray[np.float64]) -> NDArray[Any]:
-        """Encode a block (frames, 2) to samples soundfile writes as they are."""
+    def encode(self, mix: NDArray[np.float64], packed: bool = False) -> NDArray[Any]:
+        """Encode a block (frames, 2) to samples soundfile writes as they are.
+
+        With ``packed``, 24-bit samples come as three little-endian bytes each,
+        shape (frames, 2, 3), as a WAV file stores them (:mod:`sequencer.wavfile`).
+        """
         if self.bit_depth == 32:
             return mix.astype(np.float32)
         frames = mix.shape[0]
         raw = np.asarray(self._bits.random_raw(frames), dtype=np.uint64)
+        packed = packed and self.bit_depth == 24
         if _dither is not None and mix.shape == (frames, 2):
             # The compiled quantiser: the same samples as the numpy code below, in one pass.
-            out = np.empty((frames, 2), dtype=np.int16 if self.bit_depth == 16 else np.int32)
+            if self.bit_depth == 16:
+                out = np.empty((frames, 2), dtype=np.int16)
+            else:
+                out = np.empty(
+                    (frames, 2, 3) if packed else (frames, 2), np.uint8 if packed else np.int32
+                )
             samples = np.ascontiguousarray(mix, dtype=np.float64)
-            _dither.quantise(samples, raw, out, frames, self.bit_depth)
+            _dither.quantise(samples, raw, out, frames, self.bit_depth, packed)
             return out
         scale = float(2 ** (self.bit_depth - 1))
         uniform = raw.view(np.uint16).reshape(frames, 2, 2)
@@ -363,7 +373,8 @@ class _Encoder:
         np.clip(quantised, -scale, scale - 1.0, out=quantised)
         if self.bit_depth == 16:
             return quantised.astype(np.int16)
-        return quantised.astype(np.int32) << 8  # 24-bit in the top of int32, as soundfile expects
+        top = quantised.astype(np.int32) << 8  # 24-bit in the top of int32, as soundfile expects
+        return wavfile.pack_24(top) if packed else top
 
 
 def _os_write_error(path: Path) -> str | None:
@@ -393,8 +404,18 @@ class _Writer:
                 f"{spec.path}: FLAC cannot hold 32-bit float; choose 16 or 24-bit, or WAV"
             )
         self.temporary = spec.path.with_name(f".{spec.path.name}.part")
+        #: The samples go to the file as packed bytes (:mod:`sequencer.wavfile`), not
+        #: through libsndfile: plain 16 or 24-bit WAV without tags (the side files).
+        self.packed = spec.file_format == FileFormat.WAV and wavfile.can_write(
+            spec.bit_depth, spec.tags
+        )
+        self._file: Any
         try:
             spec.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.packed:
+                self._file = wavfile.PcmWavWriter(self.temporary, sample_rate, 2, spec.bit_depth)
+                self.frames = 0
+                return
             self._file = soundfile.SoundFile(
                 str(self.temporary),
                 "w",
@@ -633,6 +654,10 @@ class _EncodeStage:
     def __init__(self, writers: Sequence[_Writer], seed: int, depth: int = 3) -> None:
         self._writers = writers
         self._encoders = {d: _Encoder(d, seed + d) for d in {w.spec.bit_depth for w in writers}}
+        # A bit depth is encoded to packed bytes when every file of that depth takes them.
+        self._packed = {
+            d: all(w.packed for w in writers if w.spec.bit_depth == d) for d in self._encoders
+        }
         self._queue: queue.Queue[tuple[int, NDArray[np.float64]] | None] = queue.Queue(
             maxsize=depth
         )
@@ -657,7 +682,10 @@ class _EncodeStage:
     def _write(self, start: int, mix: NDArray[np.float64]) -> None:
         """Encode one block for every bit depth and write it to the files that cover it."""
         self._peak = max(self._peak, float(np.max(np.abs(mix))))
-        encoded = {depth: encoder.encode(mix) for depth, encoder in self._encoders.items()}
+        encoded = {
+            depth: encoder.encode(mix, packed=self._packed[depth])
+            for depth, encoder in self._encoders.items()
+        }
         stop = start + mix.shape[0]
         for writer in self._writers:
             lo, hi = max(start, writer.spec.start), min(stop, writer.spec.stop)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.signal as sps
 
-from sequencer import compiled, iir, render, truepeak
+from sequencer import compiled, iir, render, truepeak, wavfile
 
 needs_kernels = pytest.mark.skipif(
     bool(compiled.missing()) and not os.environ.get("RUNOUT_REQUIRE_KERNELS"),
@@ -106,11 +106,20 @@ def test_the_quantiser_equals_the_numpy_encoder(bits: int, monkeypatch: pytest.M
     rng = np.random.default_rng(bits)
     mix = rng.uniform(-1.2, 1.2, (20000, 2))  # over full scale on purpose
     mix[:4] = [[1.0, -1.0], [-1.0, 1.0], [0.0, -0.0], [0.5 / 2**23, -0.5 / 2**15]]
+    # Halves, integers and negative fractions of an LSB, where rounding down is decided.
+    mix[4:12, 0] = np.array([0.5, -0.5, 1.5, -1.5, 2.0, -2.0, -0.25, -3.75]) / 2 ** (bits - 1)
     fast = render._Encoder(bits, seed=11).encode(mix)
+    fast_packed = render._Encoder(bits, seed=11).encode(mix, packed=True)
     monkeypatch.setattr(render, "_dither", None)
     slow = render._Encoder(bits, seed=11).encode(mix)
+    slow_packed = render._Encoder(bits, seed=11).encode(mix, packed=True)
     assert fast.dtype == slow.dtype
     assert np.array_equal(fast, slow)
+    # Packed: three little-endian bytes per 24-bit sample (16-bit samples are bytes already).
+    assert np.array_equal(fast_packed, slow_packed)
+    if bits == 24:
+        assert fast_packed.shape == (20000, 2, 3)
+        assert np.array_equal(fast_packed, wavfile.pack_24(fast))
     scale = 2 ** (bits - 1)
     rails = (fast >> 8) if bits == 24 else fast
     assert rails.max() == scale - 1
