@@ -368,6 +368,8 @@ def test_a_lossy_source_a_few_samples_short_at_its_end_is_padded(
 
     real_open = render_module.open_audio
     monkeypatch.setattr(render_module, "open_audio", lambda p: ShortAtTheEnd(real_open(p)))
+    # The handle above is libsndfile's: keep the WAV byte reader out of this test.
+    monkeypatch.setattr(render_module.wavfile.PcmWavReader, "open", lambda *args: None)
     session = new_session([path], title="Short")
     track = session.ordered_tracks()[0]
     timeline = place([TrackEntry(track)], {track.id: SourceInfo(frames, 48000)}, 48000)
@@ -382,3 +384,27 @@ def test_a_lossy_source_a_few_samples_short_at_its_end_is_padded(
         with pytest.raises(AudioError, match="ends early"):
             for _ in mixed_blocks(timeline, {}):
                 pass
+
+
+def test_a_wav_source_cut_short_while_rendering_is_refused(tmp_path: Path) -> None:
+    """The WAV byte reader meets the end of a file that shrank after it was opened."""
+    import soundfile
+
+    from sequencer.errors import AudioError
+    from sequencer.session import new_session
+    from sequencer.timeline import SourceInfo, TrackEntry, place
+
+    frames = 200000
+    path = tmp_path / "song.wav"
+    soundfile.write(str(path), np.full((frames, 2), 0.25), 48000, subtype="PCM_24")
+    session = new_session([path], title="Short")
+    track = session.ordered_tracks()[0]
+    timeline = place([TrackEntry(track)], {track.id: SourceInfo(frames, 48000)}, 48000)
+    blocks = mixed_blocks(timeline, {}, block_frames=4096)
+    _, first = next(blocks)
+    assert np.allclose(first[first.any(axis=1)], 0.25)
+    with open(path, "r+b") as stream:
+        stream.truncate(path.stat().st_size // 2)
+    with pytest.raises(AudioError, match="ends early"):
+        for _ in blocks:
+            pass

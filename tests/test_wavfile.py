@@ -15,6 +15,8 @@ from sequencer import wavfile
 def test_the_file_equals_libsndfiles_and_reads_back(bits: int, tmp_path: Path) -> None:
     """Header and samples as libsndfile writes them; the samples read back unchanged."""
     rng = np.random.default_rng(bits)
+    samples: np.ndarray
+    blocks: list[np.ndarray]
     if bits == 16:
         samples = rng.integers(-(2**15), 2**15, (10001, 2)).astype(np.int16)
         blocks = [samples[:1], samples[1:5000], samples[5000:]]
@@ -58,3 +60,41 @@ def test_a_wrong_frame_size_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="bytes a frame"):
         writer.write(np.zeros((10, 2), dtype=np.int16))
     writer.close()
+
+
+@pytest.mark.parametrize(
+    ("container", "subtype", "channels"),
+    [("WAV", "PCM_24", 2), ("WAV", "PCM_16", 2), ("WAV", "PCM_24", 1), ("WAVEX", "PCM_24", 2)],
+)
+def test_the_reader_gives_libsndfiles_samples(
+    container: str, subtype: str, channels: int, tmp_path: Path
+) -> None:
+    """The same float64 values as libsndfile, from any position, to the end."""
+    rng = np.random.default_rng(channels)
+    path = tmp_path / "source.wav"
+    audio = rng.uniform(-1.0, 1.0, (30001, channels))
+    audio[:4, 0] = [1.0, -1.0, 0.0, -1.0 / 2**23]  # the rails and the smallest step
+    soundfile.write(path, audio, 48000, subtype=subtype, format=container)
+    handle = soundfile.SoundFile(path)
+    reader = wavfile.PcmWavReader.open(path, handle.frames, handle.channels, handle.subtype)
+    assert reader is not None
+    for start, count in [(0, 7), (7, 20000), (29990, 100)]:
+        handle.seek(start)
+        reader.seek(start)
+        expected = handle.read(count, dtype="float64", always_2d=True)
+        got = reader.read(count)
+        assert got.shape == expected.shape
+        assert np.array_equal(got, expected)
+    reader.close()
+    handle.close()
+
+
+@pytest.mark.parametrize(("container", "subtype"), [("WAV", "FLOAT"), ("FLAC", "PCM_24")])
+def test_the_reader_leaves_other_files_to_libsndfile(
+    container: str, subtype: str, tmp_path: Path
+) -> None:
+    """Float WAV and FLAC are not raw PCM: declined (libsndfile reads them)."""
+    path = tmp_path / "source"
+    soundfile.write(path, np.zeros((100, 2)), 48000, subtype=subtype, format=container)
+    info = soundfile.info(str(path))
+    assert wavfile.PcmWavReader.open(path, info.frames, info.channels, info.subtype) is None
