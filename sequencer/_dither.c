@@ -28,19 +28,18 @@ static int check_buffer(Py_buffer *view, Py_ssize_t bytes, const char *name)
     return 0;
 }
 
-/* floor(q) clipped to [low, high] (whole numbers), as numpy's floor then clip: below
- * low and from high + 1 on the rails; in between, truncation corrected for
- * negative fractions (exact there, and much faster than a call to floor). */
-static inline double floor_clipped(double q, double low, double high)
+/* floor(q) clipped to [low, high] (whole numbers), as numpy's floor then clip, and
+ * without branches (the sign of a dithered fraction is random, so a branch would be
+ * mispredicted half the time): q is first held within one of the rails, where
+ * truncation is exact, then truncated and corrected for negative fractions. */
+static inline int32_t floor_clipped(double q, double low, double high)
 {
-    if (q < low) {
-        return low;
-    }
-    if (q >= high + 1.0) {
-        return high;
-    }
-    double t = (double)(int64_t)q;
-    return t > q ? t - 1.0 : t;
+    q = q < low - 1.0 ? low - 1.0 : q;
+    q = q > high + 1.0 ? high + 1.0 : q;
+    int64_t n = (int64_t)q;
+    n -= (int64_t)((double)n > q);
+    n = n < (int64_t)low ? (int64_t)low : n;
+    return (int32_t)(n > (int64_t)high ? (int64_t)high : n);
 }
 
 static void quantise(const double *mix, const uint16_t *uniform, Py_ssize_t frames, int bits,
@@ -54,7 +53,7 @@ static void quantise(const double *mix, const uint16_t *uniform, Py_ssize_t fram
         double q = mix[i] * scale;
         q += dither;
         q += 0.5;
-        int32_t value = (int32_t)floor_clipped(q, low, high);
+        int32_t value = floor_clipped(q, low, high);
         if (bits == 16) {
             ((int16_t *)out)[i] = (int16_t)value;
         }
