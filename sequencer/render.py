@@ -428,7 +428,9 @@ class _Writer:
         try:
             spec.path.parent.mkdir(parents=True, exist_ok=True)
             if self.packed:
-                self._file = wavfile.PcmWavWriter(self.temporary, sample_rate, 2, spec.bit_depth)
+                self._file = wavfile.PcmWavWriter(
+                    self.temporary, sample_rate, 2, spec.bit_depth, frames=spec.stop - spec.start
+                )
                 self.frames = 0
                 return
             self._file = soundfile.SoundFile(
@@ -467,6 +469,9 @@ class _Writer:
         if self.frames != expected:
             raise RenderError(f"{self.spec.path}: wrote {self.frames} samples, expected {expected}")
         try:
+            if self.packed:  # hashed as it was written
+                sha256 = self._file.close(sync=True)
+                return WrittenFile(path=self.spec.path, frames=self.frames, sha256=sha256)
             self._file.close()
             if self.spec.file_format == FileFormat.FLAC and self.spec.tags.get("isrc"):
                 _tag_flac_isrc(self.temporary, self.spec.tags["isrc"])

@@ -12,6 +12,8 @@ faster, and declines anything else.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import struct
 import sys
 from collections.abc import Mapping
@@ -59,7 +61,11 @@ def pack_24(top: NDArray[np.int32]) -> NDArray[np.uint8]:
 
 
 class PcmWavWriter:
-    """Appends samples to a new PCM WAV file; :meth:`close` writes the final header.
+    """Appends samples to a new PCM WAV file, hashing the file as it is written.
+
+    When the length is known up front (``frames``), the header written first is
+    already the final one, so the SHA-256 of the file is taken from the bytes as
+    they go out, and nobody has to read the file back to hash it.
 
     Parameters
     ----------
@@ -67,14 +73,26 @@ class PcmWavWriter:
         The file to create (replaced when it exists).
     sample_rate, channels, bit_depth
         The format (16 or 24-bit).
+    frames
+        The length the file will have, when known.
     """
 
-    def __init__(self, path: Path, sample_rate: int, channels: int, bit_depth: int) -> None:
+    def __init__(
+        self, path: Path, sample_rate: int, channels: int, bit_depth: int, frames: int = 0
+    ) -> None:
         self._format = (sample_rate, channels, bit_depth)
         self._frame_bytes = channels * bit_depth // 8
+        self._announced = frames * self._frame_bytes
+        if self._announced > MAX_DATA_BYTES:
+            raise OSError("File too large (a WAV file holds at most 4 GiB of samples)")
         self._stream = open(path, "wb")  # noqa: SIM115 - closed by close()
-        self._stream.write(header(sample_rate, channels, bit_depth, 0))
+        self._hash = hashlib.sha256()
+        self._write_bytes(header(sample_rate, channels, bit_depth, self._announced))
         self._data_bytes = 0
+
+    def _write_bytes(self, data: memoryview | bytes) -> None:
+        self._stream.write(data)
+        self._hash.update(data)
 
     def write(self, samples: NDArray[Any]) -> None:
         """Append samples.
@@ -89,18 +107,33 @@ class PcmWavWriter:
             raise ValueError(f"expected {self._frame_bytes} bytes a frame, got {samples.shape}")
         if self._data_bytes + data.nbytes > MAX_DATA_BYTES:
             raise OSError("File too large (a WAV file holds at most 4 GiB of samples)")
-        self._stream.write(data.data.cast("B"))
+        self._write_bytes(data.data.cast("B"))
         self._data_bytes += data.nbytes
 
-    def close(self) -> None:
-        """Write the header with the final sizes and close the file (again: nothing)."""
+    def close(self, sync: bool = False) -> str:
+        """Finish the header, close the file (``sync``: on disk first); return its SHA-256.
+
+        The hash comes from the bytes written when the length was the one announced,
+        else from reading the file back. Closing again does nothing (and returns "").
+        """
         if self._stream.closed:
-            return
+            return ""
         try:
-            self._stream.seek(0)
-            self._stream.write(header(*self._format, self._data_bytes))
+            if self._data_bytes != self._announced:
+                self._stream.seek(0)
+                self._stream.write(header(*self._format, self._data_bytes))
+                self._stream.seek(0)
+                self._hash = hashlib.sha256()
+                self._stream.flush()
+                with open(self._stream.name, "rb") as back:
+                    for chunk in iter(lambda: back.read(1 << 20), b""):
+                        self._hash.update(chunk)
+            if sync:
+                self._stream.flush()
+                os.fsync(self._stream.fileno())
         finally:
             self._stream.close()
+        return self._hash.hexdigest()
 
 
 class PcmWavReader:

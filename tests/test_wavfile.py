@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +25,17 @@ def test_the_file_equals_libsndfiles_and_reads_back(bits: int, tmp_path: Path) -
         samples = rng.integers(-(2**23), 2**23, (10001, 2)).astype(np.int32) << 8
         # Packed bytes (what the render's quantiser gives) and int32 both append.
         blocks = [wavfile.pack_24(samples[:1]), samples[1:5000], wavfile.pack_24(samples[5000:])]
-    ours = tmp_path / "ours.wav"
-    writer = wavfile.PcmWavWriter(ours, 96000, 2, bits)
-    for block in blocks:
-        writer.write(block)
-    writer.close()
     theirs = tmp_path / "theirs.wav"
     soundfile.write(theirs, samples, 96000, subtype=f"PCM_{bits}")
-    assert ours.read_bytes() == theirs.read_bytes()
+    # The length announced (the header is final from the start, hashed as written) or not.
+    for announced in (len(samples), 0):
+        ours = tmp_path / f"ours-{announced}.wav"
+        writer = wavfile.PcmWavWriter(ours, 96000, 2, bits, frames=announced)
+        for block in blocks:
+            writer.write(block)
+        digest = writer.close(sync=True)
+        assert ours.read_bytes() == theirs.read_bytes()
+        assert digest == hashlib.sha256(theirs.read_bytes()).hexdigest()
     back, rate = soundfile.read(ours, dtype="int16" if bits == 16 else "int32")
     assert rate == 96000
     assert np.array_equal(back, samples)
