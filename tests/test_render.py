@@ -394,7 +394,9 @@ def test_a_wav_source_cut_short_while_rendering_is_refused(tmp_path: Path) -> No
     from sequencer.session import new_session
     from sequencer.timeline import SourceInfo, TrackEntry, place
 
-    frames = 200000
+    # Long enough that the reader's read-ahead (a few chunks of 65536 frames) cannot
+    # have reached the cut when it is made.
+    frames = 2_000_000
     path = tmp_path / "song.wav"
     soundfile.write(str(path), np.full((frames, 2), 0.25), 48000, subtype="PCM_24")
     session = new_session([path], title="Short")
