@@ -281,7 +281,7 @@ class VinylChain(ZeroLatencyProcessor):
         self.stages = tuple(stages)
         # Every stage treats L and R alike and is linear and time-invariant, so the
         # chain is exactly one cascade on the mid and one on the side, filtered
-        # together in one pass per block whatever the stages (iir.sosfilt_two).
+        # together in one pass per block whatever the stages (iir.mid_side_sosfilt).
         mids, sides = zip(*(stage.mid_side_sections() for stage in self.stages), strict=True)
         self._mid_sos = np.concatenate(mids)
         self._side_sos = np.concatenate(sides)
