@@ -22,6 +22,15 @@ from pydantic import BaseModel, ConfigDict
 from sequencer.audio import DEFAULT_BLOCK_FRAMES, as_stereo, probe, read_blocks
 from sequencer.errors import AudioError, Cancelled
 
+#: The meters' modules, imported by :func:`analyse_blocks` when it first runs (reading
+#: analyses does not need them); the analysis workers' server preloads them.
+METER_MODULES = (
+    "sequencer.clicks",
+    "sequencer.loudness",
+    "sequencer.samplestats",
+    "sequencer.truepeak",
+)
+
 #: Bump when a change to the meters changes any result, so cached analyses are redone.
 ANALYSIS_VERSION = 3
 
@@ -161,7 +170,7 @@ def analyse_blocks(
     frames, fields
         The number of frames seen and the measurement fields of :class:`TrackAnalysis`.
     """
-    # The meters are imported here: reading analyses (the model above) does not need them.
+    # The meters are imported here (METER_MODULES): reading analyses does not need them.
     from sequencer.clicks import ClickDetector
     from sequencer.loudness import LoudnessMeter
     from sequencer.samplestats import SampleStats

@@ -3,7 +3,8 @@
 Everything libsndfile reads is accepted (WAV, AIFF, FLAC, Ogg Vorbis/Opus, and
 MP3 where the installed libsndfile supports it). Blocks are float64 arrays of
 shape (frames, 2): mono becomes two identical channels, more than two channels
-is refused. Source files are only ever opened for reading.
+is refused. Source files are only ever opened for reading. 16 and 24-bit PCM
+WAV is read as bytes (:class:`AudioReader`), everything else by libsndfile.
 """
 
 from __future__ import annotations
@@ -19,8 +20,15 @@ import soundfile
 from numpy.typing import NDArray
 
 from sequencer.errors import AudioError
+from sequencer.wavfile import PcmWavReader
 
 logger = logging.getLogger(__name__)
+
+#: Samples a lossy source may fall short of its header's length at its end (one
+#: 20 ms Opus frame at 48 kHz) before the read counts as a truncated file.
+LOSSY_END_SLACK = 960
+#: libsndfile's lossy formats, whose decoders may fall short at the end.
+_LOSSY = ("OPUS", "VORBIS", "MPEG_LAYER_III", "MPEG_LAYER_II")
 
 #: Frames per block when reading: 1.5 s at 44.1 kHz, 1 MB as float64 stereo. Blocks
 #: that fit the processor's cache measured faster than larger ones.
@@ -184,6 +192,92 @@ def _can_hold_non_finite(subtype: str) -> bool:
     return not (subtype.startswith("PCM_") or subtype in ("ULAW", "ALAW"))
 
 
+class AudioReader:
+    """An open source file, read frame by frame as float64 (frames, channels).
+
+    16 and 24-bit PCM WAV is read as bytes and converted by numpy
+    (:class:`sequencer.wavfile.PcmWavReader`: libsndfile's samples, several times
+    faster); everything else is read by libsndfile. Opening checks the file as
+    :func:`open_audio` does. A context manager; close it when done.
+
+    Parameters
+    ----------
+    path
+        The source audio file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        handle = open_audio(self.path)
+        self.frames = int(handle.frames)
+        """Length in frames."""
+        self.channels = int(handle.channels)
+        """1 or 2."""
+        self.sample_rate = int(handle.samplerate)
+        """Sample rate, Hz."""
+        self.subtype = str(handle.subtype)
+        """libsndfile's sample format (``PCM_24``, ``FLOAT``, ``VORBIS``, ...)."""
+        pcm = (
+            PcmWavReader.open(self.path, self.frames, self.channels, self.subtype)
+            if str(handle.format) == "WAV"
+            else None
+        )
+        if pcm is not None:
+            handle.close()
+        self._pcm = pcm
+        self._handle = None if pcm is not None else handle
+
+    def seek(self, frame: int) -> None:
+        """Go to ``frame``."""
+        if self._pcm is not None:
+            self._pcm.seek(frame)
+        else:
+            assert self._handle is not None
+            self._handle.seek(frame)
+
+    def tell(self) -> int:
+        """Return the frame the next read starts at."""
+        if self._pcm is not None:
+            return self._pcm.tell()
+        assert self._handle is not None
+        return int(self._handle.tell())
+
+    def read(self, count: int) -> NDArray[np.float64]:
+        """Return up to ``count`` frames, shape (frames, channels); fewer at the end.
+
+        libsndfile's Opus and Vorbis decoders can deliver a few samples less than
+        the header's length at the very end, depending on the read sizes: up to
+        :data:`LOSSY_END_SLACK` of them are made up with silence. Raises
+        libsndfile's errors or OSError (callers name the file).
+        """
+        if self._pcm is not None:
+            return self._pcm.read(count)
+        assert self._handle is not None
+        block: NDArray[np.float64] = self._handle.read(count, dtype="float64", always_2d=True)
+        short = count - block.shape[0]
+        if (
+            0 < short <= LOSSY_END_SLACK
+            and self.subtype in _LOSSY
+            and int(self._handle.tell()) + short >= self.frames
+        ):
+            logger.debug("%s: %d samples short at the end; padded", self.path, short)
+            block = np.concatenate([block, np.zeros((short, block.shape[1]))])
+        return block
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._pcm is not None:
+            self._pcm.close()
+        if self._handle is not None:
+            self._handle.close()
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
 def probe(path: Path) -> AudioInfo:
     """Read the header of ``path``.
 
@@ -255,21 +349,22 @@ def read_blocks(
         holds NaN or infinite samples.
     """
     path = Path(path)
-    with open_audio(path) as handle:
-        expected = (handle.frames if stop is None else min(stop, handle.frames)) - start
+    with AudioReader(path) as source:
+        expected = (source.frames if stop is None else min(stop, source.frames)) - start
         delivered = 0
-        check = _can_hold_non_finite(str(handle.subtype))
+        check = _can_hold_non_finite(source.subtype)
         try:
             if start:
-                handle.seek(start)
-            for block in handle.blocks(
-                blocksize=block_frames, dtype="float64", always_2d=True, frames=max(expected, 0)
-            ):
+                source.seek(start)
+            while delivered < expected:
+                block = source.read(min(block_frames, expected - delivered))
+                if block.shape[0] == 0:
+                    break
                 if check:
-                    check_finite(block, path, start + delivered, int(handle.samplerate))
+                    check_finite(block, path, start + delivered, source.sample_rate)
                 delivered += block.shape[0]
                 yield as_stereo(block)
-        except (soundfile.LibsndfileError, RuntimeError) as error:
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
             raise AudioError(
                 f"{path}: reading failed after {delivered} samples ({error})"
             ) from error

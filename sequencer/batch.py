@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sequencer.analysis import CancelEvent, TrackAnalysis, analyse_file
+from sequencer.analysis import METER_MODULES, CancelEvent, TrackAnalysis, analyse_file
 from sequencer.audio import DEFAULT_BLOCK_FRAMES, probe
 from sequencer.cache import AnalysisCache
 from sequencer.errors import AnalysisError, Cancelled, RunoutError
@@ -29,14 +29,6 @@ logger = logging.getLogger(__name__)
 
 #: Progress callback for a batch: (frames done, frames in all, sources finished, sources in all).
 BatchProgress = Callable[[int, int, int, int], None]
-
-#: The meters' modules, loaded by :func:`sequencer.analysis.analyse_blocks` when it first runs.
-_METER_MODULES = (
-    "sequencer.clicks",
-    "sequencer.loudness",
-    "sequencer.samplestats",
-    "sequencer.truepeak",
-)
 
 #: Called with (source, its analysis) as each source's analysis is ready.
 ResultCallback = Callable[[Path, TrackAnalysis], None]
@@ -78,7 +70,7 @@ def _process_context() -> BaseContext:
         # "__main__" makes the server import the main script once, so workers do not
         # each import it again; scipy.signal is the slow import (about a second).
         context.set_forkserver_preload(
-            ["__main__", "scipy.signal", "sequencer.analysis", *_METER_MODULES]
+            ["__main__", "scipy.signal", "sequencer.analysis", *METER_MODULES]
         )
         return context
     return multiprocessing.get_context("spawn")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import math
 import os
 import queue
@@ -31,12 +30,10 @@ from numpy.typing import NDArray
 
 from sequencer import compiled, wavfile
 from sequencer.allocator import keep_freed_blocks
-from sequencer.audio import check_finite, open_audio
+from sequencer.audio import AudioReader, check_finite
 from sequencer.errors import AudioError, Cancelled, RenderError
 from sequencer.session import Curve, FileFormat
 from sequencer.timeline import Placement, Timeline
-
-logger = logging.getLogger(__name__)
 
 #: The compiled quantiser (None when runout was built without a C compiler).
 _dither = compiled.load("sequencer._dither")
@@ -46,23 +43,19 @@ DEFAULT_RENDER_BLOCK = 65536
 
 
 def block_frames_for(sample_rate: int) -> int:
-    """Frames per block for a long metered stream at ``sample_rate`` (the vinyl sides).
+    """Frames per block of a render or mix stream at ``sample_rate`` (the default).
 
-    Every block costs a fixed number of numpy calls and thread hand-overs in each
-    meter, whatever its length; above 48 kHz a block of twice the frames keeps
-    that cost per second of audio where it is at 44.1 kHz (measured on the vinyl
-    benchmark at 96 kHz: 125-130x real time instead of 108x, peak memory 229 MB
-    instead of 200 MB for four sides). The stream does not depend on it.
+    Every block costs a fixed number of numpy calls and thread hand-overs (in
+    each vinyl meter too), whatever its length; above 48 kHz a block of twice the
+    frames keeps that cost per second of audio where it is at 44.1 kHz (measured
+    on the vinyl benchmark at 96 kHz: 125-130x real time instead of 108x, peak
+    memory 229 MB instead of 200 MB for four sides). The stream does not depend on it.
     """
     return DEFAULT_RENDER_BLOCK * 2 if sample_rate > 48000 else DEFAULT_RENDER_BLOCK
 
 
 #: Source frames read per resampler feed.
 _SOURCE_CHUNK = 65536
-
-#: Samples a lossy source may fall short of its header's length at its end (one
-#: 20 ms Opus frame at 48 kHz) before the read counts as a truncated file.
-_LOSSY_END_SLACK = 960
 
 _FORMATS = {FileFormat.WAV: "WAV", FileFormat.FLAC: "FLAC", FileFormat.AIFF: "AIFF"}
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
@@ -215,18 +208,10 @@ class _TrackReader:
     def __init__(self, placement: Placement, output_rate: int) -> None:
         self.placement = placement
         self._output_rate = output_rate
-        self._handle = open_audio(placement.path)
-        subtype = str(self._handle.subtype)
-        self._lossy = subtype in ("OPUS", "VORBIS", "MPEG_LAYER_III", "MPEG_LAYER_II")
-        self._frames = int(self._handle.frames)
+        self._source = AudioReader(placement.path)
+        subtype = self._source.subtype
+        self._frames = self._source.frames
         self._check_finite = not (subtype.startswith("PCM_") or subtype in ("ULAW", "ALAW"))
-        # 16 and 24-bit WAV sources are read as bytes and converted by numpy, to the
-        # same samples as libsndfile's, several times faster; anything else by libsndfile.
-        self._pcm = (
-            wavfile.PcmWavReader.open(placement.path, self._frames, self._handle.channels, subtype)
-            if str(self._handle.format) == "WAV"
-            else None
-        )
         self._delivered = 0
         self._pending = np.zeros((0, 2))
         self._chunks = _Prefetch(self._produce)
@@ -234,10 +219,7 @@ class _TrackReader:
     def _produce(self) -> Iterator[NDArray[np.float64]]:
         """Yield the placement's audio at the output rate in chunks (runs in a thread)."""
         placement = self.placement
-        if self._pcm is not None:
-            self._pcm.seek(placement.source_start)
-        else:
-            self._handle.seek(placement.source_start)
+        self._source.seek(placement.source_start)
         remaining = placement.source_stop - placement.source_start
         resampler: Any = None
         if placement.source_rate != self._output_rate:
@@ -276,22 +258,9 @@ class _TrackReader:
     def _read_source(self, count: int) -> NDArray[np.float64]:
         """Read ``count`` source frames as stereo float64."""
         try:
-            if self._pcm is not None:
-                chunk = self._pcm.read(count)
-            else:
-                chunk = self._handle.read(count, dtype="float64", always_2d=True)
+            chunk = self._source.read(count)
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
             raise AudioError(f"{self.placement.path}: reading failed ({error})") from error
-        short = count - chunk.shape[0]
-        if (
-            0 < short <= _LOSSY_END_SLACK
-            and self._lossy
-            and self._handle.tell() + short >= self._frames
-        ):
-            # libsndfile's Opus/Vorbis decoders can deliver a few samples less than the
-            # header's length at the very end, depending on the read sizes: pad with silence.
-            logger.debug("%s: %d samples short at the end; padded", self.placement.path, short)
-            chunk = np.concatenate([chunk, np.zeros((short, chunk.shape[1]))])
         if chunk.shape[0] < count:
             raise AudioError(
                 f"{self.placement.path}: the file ends early; it changed or is truncated "
@@ -299,16 +268,14 @@ class _TrackReader:
             )
         if self._check_finite:
             check_finite(
-                chunk, self.placement.path, self._handle.tell() - count, self.placement.source_rate
+                chunk, self.placement.path, self._source.tell() - count, self.placement.source_rate
             )
         return np.repeat(chunk, 2, axis=1) if chunk.shape[1] == 1 else chunk
 
     def close(self) -> None:
         """Stop reading and close the source file."""
         self._chunks.close()
-        self._handle.close()
-        if self._pcm is not None:
-            self._pcm.close()
+        self._source.close()
 
 
 @dataclass(frozen=True)
@@ -445,20 +412,19 @@ class _Writer:
                 self._file = wavfile.PcmWavWriter(
                     self.temporary, sample_rate, 2, spec.bit_depth, frames=spec.stop - spec.start
                 )
-                self.frames = 0
-                return
-            self._file = soundfile.SoundFile(
-                str(self.temporary),
-                "w",
-                samplerate=sample_rate,
-                channels=2,
-                subtype=_SUBTYPES[spec.bit_depth],
-                format=_FORMATS[spec.file_format],
-            )
+            else:
+                self._file = soundfile.SoundFile(
+                    str(self.temporary),
+                    "w",
+                    samplerate=sample_rate,
+                    channels=2,
+                    subtype=_SUBTYPES[spec.bit_depth],
+                    format=_FORMATS[spec.file_format],
+                )
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
             raise RenderError(f"{spec.path}: cannot create the file ({error})") from error
         for key in ("title", "artist", "album", "tracknumber", "date", "comment"):
-            if spec.tags.get(key):
+            if spec.tags.get(key):  # never for the packed writer: it takes no tags
                 setattr(self._file, key, spec.tags[key])
         self.frames = 0
 
@@ -530,7 +496,7 @@ def render(
     *,
     seed: int,
     limiter: BusProcessor | None = None,
-    block_frames: int = DEFAULT_RENDER_BLOCK,
+    block_frames: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: CancelEvent | None = None,
 ) -> RenderReport:
@@ -553,7 +519,8 @@ def render(
         An optional processor on the mix (the true-peak limiter); its latency is
         compensated so positions stay exact.
     block_frames
-        Frames per block; the output does not depend on it.
+        Frames per block (default :func:`block_frames_for` the timeline's rate); the
+        output does not depend on it.
     progress
         Called with (frames done, frames in all).
     cancel
@@ -615,7 +582,7 @@ def mixed_blocks(
     *,
     limiter: BusProcessor | None = None,
     reduction: dict[str, float] | None = None,
-    block_frames: int = DEFAULT_RENDER_BLOCK,
+    block_frames: int | None = None,
     cancel: CancelEvent | None = None,
 ) -> Generator[tuple[int, NDArray[np.float64]], None, None]:
     """Yield the timeline's mix block by block, before encoding.
@@ -634,7 +601,8 @@ def mixed_blocks(
     reduction
         Filled with the limiter's largest gain reduction per track id.
     block_frames
-        Frames per block; the stream does not depend on it.
+        Frames per block (default :func:`block_frames_for` the timeline's rate); the
+        stream does not depend on it.
     cancel
         When set, :class:`Cancelled` is raised before the next block.
 
@@ -645,6 +613,7 @@ def mixed_blocks(
         (frames, 2), float64.
     """
     keep_freed_blocks()  # block-sized temporaries are reused, not mapped afresh
+    step = block_frames or block_frames_for(timeline.sample_rate)
     readers: dict[int, _TrackReader] = {}
     reduction = {} if reduction is None else reduction
     total = timeline.length
@@ -655,7 +624,7 @@ def mixed_blocks(
         while position < total:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("render cancelled")
-            count = min(block_frames, total - position)
+            count = min(step, total - position)
             mix = _mix(timeline, gains_db, readers, position, count)
             position += count
             if limiter is not None:

@@ -182,6 +182,10 @@ class PcmWavReader:
         """Go to ``frame``."""
         self._position = frame
 
+    def tell(self) -> int:
+        """Return the frame the next read starts at."""
+        return self._position
+
     def read(self, count: int) -> NDArray[np.float64]:
         """Return up to ``count`` frames from the position, shape (frames, channels)."""
         count = max(0, min(count, self.frames - self._position))

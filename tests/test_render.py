@@ -336,11 +336,11 @@ def test_a_lossy_source_a_few_samples_short_at_its_end_is_padded(
     """The Opus decoder of libsndfile can return 10 samples fewer than the header says.
 
     Lossy sources are padded with that much silence; for PCM a short file is truncated
-    and refused.
+    and refused. The render and the analysis's block reader alike.
     """
     import soundfile
 
-    from sequencer import render as render_module
+    from sequencer import audio as audio_module
     from sequencer.errors import AudioError
     from sequencer.session import new_session
     from sequencer.timeline import SourceInfo, TrackEntry, place
@@ -366,10 +366,10 @@ def test_a_lossy_source_a_few_samples_short_at_its_end_is_padded(
         def __getattr__(self, name: str) -> object:
             return getattr(self._real, name)
 
-    real_open = render_module.open_audio
-    monkeypatch.setattr(render_module, "open_audio", lambda p: ShortAtTheEnd(real_open(p)))
+    real_open = audio_module.open_audio
+    monkeypatch.setattr(audio_module, "open_audio", lambda p: ShortAtTheEnd(real_open(p)))
     # The handle above is libsndfile's: keep the WAV byte reader out of this test.
-    monkeypatch.setattr(render_module.wavfile.PcmWavReader, "open", lambda *args: None)
+    monkeypatch.setattr(audio_module.PcmWavReader, "open", lambda *args: None)
     session = new_session([path], title="Short")
     track = session.ordered_tracks()[0]
     timeline = place([TrackEntry(track)], {track.id: SourceInfo(frames, 48000)}, 48000)
@@ -380,10 +380,17 @@ def test_a_lossy_source_a_few_samples_short_at_its_end_is_padded(
         end = placement.start + frames
         assert np.all(mix[end - 10 : end] == 0.0)
         assert np.allclose(mix[end - 20 : end - 10], 0.25)
+        # The analysis reads through the same reader, so it is padded alike.
+        read = np.concatenate(list(audio_module.read_blocks(path, block_frames=20000)))
+        assert read.shape == (frames, 2)
+        assert np.all(read[-10:] == 0.0)
+        assert np.allclose(read[-20:-10], 0.25)
     else:
         with pytest.raises(AudioError, match="ends early"):
             for _ in mixed_blocks(timeline, {}):
                 pass
+        with pytest.raises(AudioError, match="ends early"):
+            list(audio_module.read_blocks(path, block_frames=20000))
 
 
 def test_a_wav_source_cut_short_while_rendering_is_refused(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy import signal as sps
 
@@ -364,9 +364,7 @@ class HighFrequencyMeter:
         n = levels.size
         # Running median of the preceding windows (causal), with the carried history.
         joined = np.concatenate([self._history, levels])
-        view = as_strided(
-            joined, (n, self._median_windows), (joined.strides[0],) * 2, writeable=False
-        )
+        view = sliding_window_view(joined, self._median_windows)[:n]
         if not np.isnan(self._history).any():  # a full history (all but the first second)
             valid = np.full(n, self._median_windows)
             medians = _row_medians(view)  # the same values as np.median, faster

@@ -54,14 +54,7 @@ from sequencer.deliver import safe_file_name, session_hash, write_json
 from sequencer.errors import Cancelled, SessionError
 from sequencer.findings import Finding
 from sequencer.levels import GainPlan, plan_gains, programme_lufs
-from sequencer.render import (
-    OutputFile,
-    WrittenFile,
-    block_frames_for,
-    dither_seed,
-    mixed_blocks,
-    render,
-)
+from sequencer.render import OutputFile, WrittenFile, dither_seed, mixed_blocks, render
 from sequencer.session import FileFormat, LoudnessMode, LoudnessPolicy, Session
 from sequencer.timeline import Timeline
 from sequencer.truepeak import TruePeakMeter
@@ -579,11 +572,7 @@ def side_peaks(
         chain = vinyl_chain(session.vinyl, timeline.sample_rate, mid=policy.mid)
         meter = TruePeakMeter(timeline.sample_rate)
         report = progress.for_side(side.name)
-        blocks = mixed_blocks(
-            timeline, gains, limiter=chain, cancel=cancel,
-            block_frames=block_frames_for(timeline.sample_rate),
-        )  # fmt: skip
-        for start, mix in blocks:
+        for start, mix in mixed_blocks(timeline, gains, limiter=chain, cancel=cancel):
             meter.process(mix.T)
             if report is not None:
                 report(start + mix.shape[0], timeline.length)
@@ -640,7 +629,6 @@ def _render_all(
             [output],
             seed=dither_seed(digest, "vinyl", side.name),
             limiter=tap,
-            block_frames=block_frames_for(timeline.sample_rate),
             progress=progress.for_side(side.name),
             cancel=cancel,
         )

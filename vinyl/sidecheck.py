@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from sequencer import iir
 from sequencer.analysis import CancelEvent, TrackAnalysis
 from sequencer.findings import Finding, Severity, check_clipping, sort_findings
-from sequencer.render import BusProcessor, block_frames_for, mixed_blocks
+from sequencer.render import BusProcessor, mixed_blocks
 from sequencer.samplestats import SampleStats
 from sequencer.session import Session
 from sequencer.timeline import Timeline
@@ -712,11 +712,7 @@ def check_side(
     )
     timeline = side.timeline
     if timeline.length > 0:
-        blocks = mixed_blocks(
-            timeline, gains_db, limiter=processor, cancel=cancel,
-            block_frames=block_frames_for(timeline.sample_rate),
-        )  # fmt: skip
-        for start, mix in blocks:
+        for start, mix in mixed_blocks(timeline, gains_db, limiter=processor, cancel=cancel):
             meters.process(mix.T)
             if progress is not None:
                 progress(start + mix.shape[0], timeline.length)
